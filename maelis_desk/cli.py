@@ -1,0 +1,326 @@
+"""The command line, on top of services/ like the UI: for scripting, support and tests.
+
+Messages are in French; an expected error never shows a Python traceback.
+Exit codes: 0 success; 2 usage; 3 Maelis unreachable and nothing cached;
+4 authentication refused; 5 Maelis business fault; 6 protocol error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from .config import Settings, SettingsError, load_settings
+from .domain import Family, Freshness, Invoice, RegieInvoices
+from .formatting import age_fr, euros, fr_date, fr_datetime
+from .maelis import MaelisError
+
+EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_FAULT, EXIT_PROTOCOL = 0, 2, 3, 4, 5, 6
+
+
+class FrenchParser(argparse.ArgumentParser):
+    def error(self, message: str):  # exit code 2, in French
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog} : erreur : {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"nombre entier attendu : « {text} »") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"nombre positif attendu : « {text} »")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = FrenchParser(
+        prog="maelis-desk",
+        description="Maelis Desk : caisse des régies de recettes. Sans commande : la fenêtre.",
+    )
+    parser.add_argument("--version", action="version", version=f"maelis-desk {__version__}")
+    g = parser.add_argument_group("connexion (chaque option a sa variable d'environnement)")
+    g.add_argument("--url", help="base des services Maelis (MAELIS_DESK_URL) ; absente : le Maelis de démonstration")
+    g.add_argument("--user", help="utilisateur Maelis (MAELIS_DESK_USER)")
+    g.add_argument("--password", help="mot de passe Maelis (MAELIS_DESK_PASSWORD ; sinon le trousseau du système)")
+    g.add_argument("--database", help="chemin ou URL de la base locale (MAELIS_DESK_DATABASE)")
+    g.add_argument("--timeout", help="délai de réponse de Maelis en secondes (MAELIS_DESK_TIMEOUT, défaut 5)")
+    g.add_argument("--offline", action="store_true", default=None, help="ne jamais interroger Maelis (MAELIS_DESK_OFFLINE)")
+    g.add_argument("-v", "--verbose", action="store_true", help="journal détaillé sur la sortie d'erreur")
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchParser)
+
+    p = sub.add_parser("regies", help="liste des régies")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("families", help="chercher une famille par numéro ou par nom")
+    p.add_argument("text", metavar="TEXTE")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("family", help="le dossier d'une famille")
+    p.add_argument("number", metavar="NUMERO", type=positive_int)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("invoices", help="les factures d'une famille (par défaut : à payer)")
+    p.add_argument("family", metavar="FAMILLE", type=positive_int)
+    p.add_argument("--regie", metavar="CODE", type=positive_int)
+    p.add_argument("--history", action="store_true", help="l'historique (payées, transmises) au lieu des factures à payer")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("pdf", help="enregistrer le PDF d'une facture")
+    p.add_argument("regie", metavar="REGIE", type=positive_int)
+    p.add_argument("invoice", metavar="FACTURE", type=positive_int)
+    p.add_argument("-o", "--output", metavar="FICHIER", required=True)
+
+    p = sub.add_parser("simulator", help="lancer le Maelis de démonstration")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--families", type=positive_int, default=300)
+    p.add_argument("--latency", type=float, default=0.0, metavar="SECONDES")
+    p.add_argument("--fault", default=None, metavar="MODE")
+    p.add_argument("--state-dir", default=None, help="dossier où le simulateur garde les paiements reçus")
+    p.add_argument("--seed", type=int, default=2023)
+    return parser
+
+
+# --- output ------------------------------------------------------------------
+
+
+def _warn(text: str) -> None:
+    print(f"⚠ {text}", file=sys.stderr)
+
+
+def _freshness_note(freshness: Freshness, now: datetime) -> None:
+    if freshness.from_cache:
+        why = f" ({freshness.error})" if freshness.error else ""
+        _warn(f"Données du cache, lues {age_fr(freshness.fetched_at, now)}{why}")
+
+
+def family_json(family: Family) -> dict[str, Any]:
+    return family.to_json()
+
+
+def invoice_json(invoice: Invoice, freshness: Freshness) -> dict[str, Any]:
+    d = {
+        "regie": invoice.regie.code,
+        "regie_label": invoice.regie.label,
+        "number": invoice.number,
+        "id": invoice.id,
+        "label": invoice.label,
+        "date": invoice.date.date().isoformat(),
+        "deadline": invoice.deadline.date().isoformat(),
+        "amount": f"{invoice.amount:.2f}",
+        "paid": f"{invoice.paid_total:.2f}",
+        "paid_treasury": f"{invoice.paid_treasury:.2f}",
+        "remaining": f"{invoice.remaining:.2f}",
+        "status": invoice.status.value,
+        "transmitted_at": invoice.transmitted_at.isoformat() if invoice.transmitted_at else None,
+        "source": freshness.source,
+        "fetched_at": freshness.fetched_at.isoformat() if freshness.fetched_at else None,
+        "lines": [
+            {
+                "number": line.number,
+                "person": line.person_name,
+                "label": line.label,
+                "start": line.start.date().isoformat() if line.start else None,
+                "end": line.end.date().isoformat() if line.end else None,
+                "quantity": str(line.quantity),
+                "unit_price": f"{line.unit_price:.2f}",
+                "amount": f"{line.amount:.2f}",
+            }
+            for line in invoice.lines
+        ],
+    }
+    if invoice.pending_paid:
+        d["pending"] = f"{invoice.pending_paid:.2f}"
+    return d
+
+
+def _print_family(family: Family) -> None:
+    print(f"Famille n° {family.number}" + (f" — {family.category}" if family.category else ""))
+    for label, person in (("Responsable 1", family.rl1), ("Responsable 2", family.rl2)):
+        if person is None:
+            continue
+        civility = f"{person.civility} " if person.civility else ""
+        print(f"  {label} : {civility}{person.full_name}")
+        if person.address:
+            print(f"    {person.address.one_line()}")
+    for child in family.children:
+        born = f" (né·e le {fr_date(child.birth)})" if child.birth else ""
+        print(f"  Enfant : {child.full_name}{born}")
+
+
+def _print_invoices(lists: list[RegieInvoices], history: bool) -> None:
+    shown = 0
+    for regie_list in lists:
+        invoices = regie_list.history if history else regie_list.to_pay
+        if not invoices:
+            continue
+        print(f"\n{regie_list.regie.label} (régie {regie_list.regie.code})"
+              + ("" if history else f" — reste dû : {euros(regie_list.due)}"))
+        for inv in sorted(invoices, key=lambda i: i.date):
+            print(
+                f"  {inv.number:>8}  {inv.id:<14} {inv.label[:34]:<34} {fr_date(inv.date)}  "
+                f"éch. {fr_date(inv.deadline)}  {euros(inv.amount):>12}  reste {euros(inv.remaining):>12}  "
+                f"{inv.status.label_fr}"
+            )
+            shown += 1
+    if not shown:
+        print("Aucune facture dans l'historique." if history else "Aucune facture à payer.")
+
+
+# --- commands ----------------------------------------------------------------
+
+
+def cmd_regies(desk, args) -> int:
+    regies, freshness = desk.reader.regies()
+    _freshness_note(freshness, desk.reader.clock())
+    if args.json:
+        print(json.dumps([{"code": r.code, "label": r.label} for r in regies], ensure_ascii=False, indent=2))
+    else:
+        for r in regies:
+            print(f"{r.code:>6}  {r.label}")
+    return EXIT_OK
+
+
+def cmd_families(desk, args) -> int:
+    families, freshness = desk.reader.search(args.text)
+    _freshness_note(freshness, desk.reader.clock())
+    if args.json:
+        print(json.dumps([family_json(f) for f in families], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not families:
+        print("Aucune famille trouvée.")
+    for f in families:
+        children = f" — enfants : {f.children_names}" if f.children else ""
+        print(f"{f.number:>8}  {f.guardian_names}{children}")
+    return EXIT_OK
+
+
+def cmd_family(desk, args) -> int:
+    family, freshness = desk.reader.family(args.number)
+    _freshness_note(freshness, desk.reader.clock())
+    if args.json:
+        print(json.dumps(family_json(family), ensure_ascii=False, indent=2))
+    else:
+        _print_family(family)
+    return EXIT_OK
+
+
+def cmd_invoices(desk, args) -> int:
+    lists = desk.reader.invoices(args.family, args.regie)
+    now = desk.reader.clock()
+    for regie_list in lists:
+        if regie_list.freshness.from_cache:
+            _freshness_note(regie_list.freshness, now)
+            break
+    if args.json:
+        invoices = [
+            invoice_json(inv, rl.freshness)
+            for rl in lists
+            for inv in sorted(rl.history if args.history else rl.to_pay, key=lambda i: (i.date, i.number))
+        ]
+        print(json.dumps({"family": args.family, "invoices": invoices}, ensure_ascii=False, indent=2))
+    else:
+        _print_invoices(lists, args.history)
+    return EXIT_OK
+
+
+def cmd_pdf(desk, args) -> int:
+    data = desk.reader.invoice_pdf(args.regie, args.invoice)
+    out = Path(args.output)
+    out.write_bytes(data)
+    print(f"PDF enregistré : {out} ({len(data)} octets)")
+    return EXIT_OK
+
+
+def cmd_simulator(args) -> int:
+    from .simulator import FAULT_MODES, run_simulator
+
+    if args.fault and args.fault not in FAULT_MODES:
+        print(f"Mode de panne inconnu : {args.fault} (au choix : {', '.join(FAULT_MODES)})", file=sys.stderr)
+        return EXIT_USAGE
+    run_simulator(
+        host=args.host,
+        port=args.port,
+        families=args.families,
+        latency=args.latency,
+        fault=args.fault,
+        state_dir=Path(args.state_dir) if args.state_dir else None,
+        seed=args.seed,
+    )
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable] = {
+    "regies": cmd_regies,
+    "families": cmd_families,
+    "family": cmd_family,
+    "invoices": cmd_invoices,
+    "pdf": cmd_pdf,
+}
+
+
+def settings_from_args(args) -> Settings:
+    return load_settings(
+        {
+            "url": args.url,
+            "user": args.user,
+            "password": args.password,
+            "database": args.database,
+            "timeout": args.timeout,
+            "offline": args.offline,
+        }
+    )
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "simulator":
+        return cmd_simulator(args)
+    if args.command is None:
+        from .ui.app import run_gui
+
+        return run_gui(args)
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as exc:
+        print(f"Réglages : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_command(settings, args)
+
+
+def run_command(settings: Settings, args) -> int:
+    from .launcher import start_demo
+    from .services import Desk
+
+    simulator = None
+    desk = None
+    try:
+        settings, simulator = start_demo(settings)
+        desk = Desk.open(settings)
+        return COMMANDS[args.command](desk, args)
+    except MaelisError as exc:
+        print(f"Erreur : {exc.message}", file=sys.stderr)
+        logging.getLogger(__name__).debug("detail: %s", exc.detail)
+        return exc.exit_code
+    except OSError as exc:
+        print(f"Erreur : {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", file=sys.stderr)
+        return 1
+    finally:
+        if desk is not None:
+            desk.close()
+        if simulator is not None:
+            simulator.stop()

@@ -1,0 +1,212 @@
+"""Settings of a desk: where Maelis is, who we are, where the database lives.
+
+Sources, the later winning: built-in defaults, the settings file
+(`settings.json` in the user config folder, never a password), environment
+variables (`MAELIS_DESK_URL`, `_USER`, `_PASSWORD`, `_DATABASE`, `_TIMEOUT`,
+`_OFFLINE`, `_OPERATOR`), then command-line options. The password comes from
+the command line or environment, else from the system keyring; it is never
+written to a file.
+
+`MAELIS_DESK_HOME` moves every file of the desk (config, data) into one
+folder: the tests and the demo use it to stay apart from real data.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import socket
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+APP = "maelis-desk"
+KEYRING_SERVICE = "maelis-desk"
+DEFAULT_TIMEOUT = 5.0
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo"
+
+
+def config_dir(env: Mapping[str, str] = os.environ) -> Path:
+    home = env.get("MAELIS_DESK_HOME")
+    return Path(home) / "config" if home else Path(platformdirs.user_config_dir(APP, appauthor=False))
+
+
+def data_dir(env: Mapping[str, str] = os.environ) -> Path:
+    home = env.get("MAELIS_DESK_HOME")
+    return Path(home) / "data" if home else Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def _default_operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name on some systems
+        return "caisse"
+
+
+@dataclass(frozen=True)
+class Settings:
+    url: str | None = None  # base of the services; None: the built-in demo Maelis
+    user: str = ""
+    password: str | None = field(default=None, repr=False)
+    timeout: float = DEFAULT_TIMEOUT
+    database: str | None = None  # a path or a database URL; None: default file
+    offline: bool = False
+    operator: str = field(default_factory=_default_operator)  # the cashier's name on receipts
+    desk: str = field(default_factory=socket.gethostname)  # this workstation
+    home: Path = field(default_factory=data_dir)  # the desk's data folder
+    demo_families: int = 300
+    demo_url: str | None = None  # set by the launcher once the built-in demo Maelis runs
+
+    @property
+    def demo(self) -> bool:
+        return not self.url
+
+    @property
+    def maelis_url(self) -> str | None:
+        """Where the client connects: the configured Maelis, else the running demo."""
+        return self.url or self.demo_url
+
+    @property
+    def profile_dir(self) -> Path:
+        """Files of this Maelis: the demo keeps its own, so demo data never mixes with real data."""
+        return self.home / "demo" if self.demo else self.home
+
+    @property
+    def database_spec(self) -> str:
+        return self.database or str(self.profile_dir / "maelis-desk.sqlite3")
+
+    @property
+    def wsdl_dir(self) -> Path:
+        return self.profile_dir / "wsdl"
+
+    def to_file_dict(self) -> dict:
+        """What the settings file keeps: never the password."""
+        data = asdict(self)
+        for key in ("password", "home", "offline", "demo_url"):
+            data.pop(key)
+        return data
+
+
+_ENV = {
+    "url": "MAELIS_DESK_URL",
+    "user": "MAELIS_DESK_USER",
+    "password": "MAELIS_DESK_PASSWORD",
+    "database": "MAELIS_DESK_DATABASE",
+    "timeout": "MAELIS_DESK_TIMEOUT",
+    "offline": "MAELIS_DESK_OFFLINE",
+    "operator": "MAELIS_DESK_OPERATOR",
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the desk cannot use (message in French)."""
+
+
+def _coerce(name: str, value):
+    if value is None:
+        return None
+    if name == "timeout":
+        try:
+            timeout = float(str(value).replace(",", "."))
+        except ValueError:
+            raise SettingsError(f"Délai invalide : « {value} » (un nombre de secondes est attendu).") from None
+        if not 0 < timeout <= 300:
+            raise SettingsError("Le délai doit être compris entre 0 et 300 secondes.")
+        return timeout
+    if name == "offline":
+        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "oui")
+    if name == "demo_families":
+        return int(value)
+    value = str(value).strip()
+    return value or None if name in ("url", "database") else value
+
+
+def settings_file(env: Mapping[str, str] = os.environ) -> Path:
+    return config_dir(env) / "settings.json"
+
+
+def load_settings(overrides: Mapping[str, object] | None = None, env: Mapping[str, str] = os.environ) -> Settings:
+    values: dict[str, object] = {"home": data_dir(env)}
+    path = settings_file(env)
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SettingsError(f"Fichier de réglages illisible ({path}) : {exc}") from None
+        known = {f.name for f in fields(Settings)}
+        values.update({k: v for k, v in stored.items() if k in known and k != "password"})
+    for name, var in _ENV.items():
+        if env.get(var) not in (None, ""):
+            values[name] = env[var]
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    values = {k: (_coerce(k, v) if k != "home" else Path(v)) for k, v in values.items()}
+    settings = Settings(**{k: v for k, v in values.items() if v is not None or k in ("url", "database")})
+    if settings.demo:
+        return replace(settings, user=DEMO_USER, password=DEMO_PASSWORD)
+    if settings.password is None and settings.user:
+        settings = replace(settings, password=keyring_password(settings.url, settings.user))
+    return settings
+
+
+def save_settings(settings: Settings, env: Mapping[str, str] = os.environ) -> Path:
+    """Write the settings file (mode 0600, without the password)."""
+    path = settings_file(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(settings.to_file_dict(), fh, ensure_ascii=False, indent=2)
+    tmp.replace(path)
+    return path
+
+
+# -- the password, in the system keyring --------------------------------------
+
+
+def _keyring_key(url: str | None, user: str) -> str:
+    return f"{user}@{url}"
+
+
+def keyring_available() -> bool:
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        return not isinstance(keyring.get_keyring(), fail.Keyring)
+    except Exception:  # noqa: BLE001 - a broken keyring is no keyring
+        return False
+
+
+def keyring_password(url: str | None, user: str) -> str | None:
+    if not keyring_available():
+        return None
+    import keyring
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, _keyring_key(url, user))
+    except Exception as exc:  # noqa: BLE001
+        log.warning("Keyring unreadable: %s", type(exc).__name__)
+        return None
+
+
+def store_password(url: str | None, user: str, password: str) -> bool:
+    """Keep the password in the keyring; False when there is none (then ask at start)."""
+    if not keyring_available():
+        return False
+    import keyring
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, _keyring_key(url, user), password)
+        return True
+    except Exception as exc:  # noqa: BLE001
+        log.warning("Keyring not writable: %s", type(exc).__name__)
+        return False

@@ -1,0 +1,405 @@
+"""The desk's vocabulary: plain dataclasses and the contract's money rules.
+
+No I/O here. Amounts are `Decimal` from the XML to the screen, never `float`;
+dates are timezone-aware `datetime`. Every rule of shared/maelis-contract.md
+about what an invoice's figures mean lives in this module, and only here.
+
+Each dataclass converts to and from a JSON-friendly dict (`to_json` /
+`from_json`) so the cache can keep the contract data whole.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | int | str) -> Decimal:
+    """A Decimal rounded to the cent (half-up, like a till)."""
+    from decimal import ROUND_HALF_UP
+
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- people ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    street1: str
+    zipcode: str
+    town: str
+    num: str | None = None
+
+    def one_line(self) -> str:
+        street = f"{self.num} {self.street1}" if self.num else self.street1
+        return f"{street}, {self.zipcode} {self.town}"
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str | None = None
+    mobile: str | None = None
+    mail: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    num: int
+    lastname: str
+    firstname: str
+    civility: str | None = None
+    birth: datetime | None = None
+    address: Address | None = None
+    contact: Contact | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.lastname} {self.firstname}".strip()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "num": self.num,
+            "lastname": self.lastname,
+            "firstname": self.firstname,
+            "civility": self.civility,
+            "birth": _iso(self.birth),
+            "address": vars(self.address).copy() if self.address else None,
+            "contact": vars(self.contact).copy() if self.contact else None,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Person:
+        return cls(
+            num=d["num"],
+            lastname=d["lastname"],
+            firstname=d["firstname"],
+            civility=d.get("civility"),
+            birth=_dt(d.get("birth")),
+            address=Address(**d["address"]) if d.get("address") else None,
+            contact=Contact(**d["contact"]) if d.get("contact") else None,
+        )
+
+
+@dataclass(frozen=True)
+class Child:
+    num: int
+    lastname: str
+    firstname: str
+    sex: str | None = None
+    birth: datetime | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.lastname} {self.firstname}".strip()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "num": self.num,
+            "lastname": self.lastname,
+            "firstname": self.firstname,
+            "sex": self.sex,
+            "birth": _iso(self.birth),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Child:
+        return cls(d["num"], d["lastname"], d["firstname"], d.get("sex"), _dt(d.get("birth")))
+
+
+@dataclass(frozen=True)
+class Family:
+    """A household's dossier (DUI). `complete` is False for a search summary,
+    which lacks the category and situation that only readFamily gives."""
+
+    number: int
+    rl1: Person
+    rl2: Person | None = None
+    children: tuple[Child, ...] = ()
+    category: str | None = None
+    situation: str | None = None
+    complete: bool = True
+
+    @property
+    def guardians(self) -> tuple[Person, ...]:
+        return (self.rl1, self.rl2) if self.rl2 else (self.rl1,)
+
+    @property
+    def guardian_names(self) -> str:
+        return " et ".join(p.full_name for p in self.guardians)
+
+    @property
+    def children_names(self) -> str:
+        return ", ".join(c.firstname for c in self.children)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "category": self.category,
+            "situation": self.situation,
+            "rl1": self.rl1.to_json(),
+            "rl2": self.rl2.to_json() if self.rl2 else None,
+            "children": [c.to_json() for c in self.children],
+            "complete": self.complete,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Family:
+        return cls(
+            number=d["number"],
+            category=d.get("category"),
+            situation=d.get("situation"),
+            rl1=Person.from_json(d["rl1"]),
+            rl2=Person.from_json(d["rl2"]) if d.get("rl2") else None,
+            children=tuple(Child.from_json(c) for c in d.get("children", ())),
+            complete=d.get("complete", True),
+        )
+
+    def search_words(self) -> set[str]:
+        """Every word the offline search may match (normalised by the store)."""
+        words = {str(self.number)}
+        for p in (*self.guardians, *self.children):
+            words.update(f"{p.lastname} {p.firstname}".replace("-", " ").replace("'", " ").split())
+            words.update(p.lastname.split())
+        return words
+
+
+# --- régies and invoices -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Regie:
+    code: int
+    label: str
+
+
+class InvoiceStatus(str, enum.Enum):
+    """Where an invoice stands. Values are those of the CLI's `--json`."""
+
+    TO_PAY = "to_pay"  # remaining > 0, not transmitted: the régie takes payment
+    PENDING = "pending"  # paid at this desk, transmission to Maelis not confirmed yet
+    PAID = "paid"  # nothing remains
+    TRANSMITTED = "transmitted"  # sent to the public treasury: pay there
+
+    @property
+    def label_fr(self) -> str:
+        return {
+            "to_pay": "À payer",
+            "pending": "Payée, transmission en attente",
+            "paid": "Payée",
+            "transmitted": "Transmise au Trésor public",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    number: int
+    label: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    person_num: int | None = None
+    person_name: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "label": self.label,
+            "quantity": str(self.quantity),
+            "unit_price": str(self.unit_price),
+            "amount": str(self.amount),
+            "person_num": self.person_num,
+            "person_name": self.person_name,
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> InvoiceLine:
+        return cls(
+            number=d["number"],
+            label=d["label"],
+            quantity=Decimal(d["quantity"]),
+            unit_price=Decimal(d["unit_price"]),
+            amount=Decimal(d["amount"]),
+            person_num=d.get("person_num"),
+            person_name=d.get("person_name"),
+            start=_dt(d.get("start")),
+            end=_dt(d.get("end")),
+        )
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """One invoice as Maelis describes it (InvoiceBean), plus, when the desk
+    took money for it that Maelis does not reflect yet, `pending_paid`."""
+
+    regie: Regie
+    number: int  # numInvoice, unique within a régie
+    id: str  # idInvoice, the printed number
+    label: str
+    family: int
+    payer_name: str
+    date: datetime
+    deadline: datetime
+    amount: Decimal
+    paid: Decimal
+    paid_treasury: Decimal = ZERO
+    transmitted_at: datetime | None = None
+    payer: Person | None = None
+    lines: tuple[InvoiceLine, ...] = ()
+    pending_paid: Decimal = ZERO  # recorded at the desk, not yet reflected by Maelis
+
+    # -- the contract's money rules --------------------------------------------
+
+    @property
+    def remaining_in_maelis(self) -> Decimal:
+        """remaining = amountInvoice - amountPaid - amountPaidTG, as Maelis sees it."""
+        return self.amount - self.paid - self.paid_treasury
+
+    @property
+    def remaining(self) -> Decimal:
+        """What is left to pay, counting the desk's payments not yet reflected."""
+        return max(ZERO, self.remaining_in_maelis - self.pending_paid)
+
+    @property
+    def paid_total(self) -> Decimal:
+        """Paid at the régies, including the desk's pending payments."""
+        return self.paid + self.pending_paid
+
+    @property
+    def is_transmitted(self) -> bool:
+        return self.transmitted_at is not None
+
+    @property
+    def to_pay_at_regie(self) -> bool:
+        """The régie may take payment: something remains and it was not transmitted."""
+        return self.remaining > 0 and not self.is_transmitted
+
+    @property
+    def status(self) -> InvoiceStatus:
+        if self.pending_paid > 0:
+            return InvoiceStatus.PENDING
+        if self.remaining <= 0:
+            return InvoiceStatus.PAID
+        if self.is_transmitted:
+            return InvoiceStatus.TRANSMITTED
+        return InvoiceStatus.TO_PAY
+
+    @property
+    def is_history(self) -> bool:
+        """Everything not to pay at the régie is history (paid or transmitted)."""
+        return not self.to_pay_at_regie
+
+    def is_overdue(self, today: date) -> bool:
+        return self.to_pay_at_regie and self.deadline.date() < today
+
+    @property
+    def refusal_reason(self) -> str | None:
+        """Why the régie may not take payment for this invoice, in French; None if it may."""
+        if self.is_transmitted and self.remaining > 0:
+            return (
+                f"Facture transmise au Trésor public le {self.transmitted_at:%d/%m/%Y} : "
+                "la famille doit la régler auprès du Trésor public."
+            )
+        if self.remaining <= 0:
+            return "Facture déjà soldée."
+        return None
+
+    def with_pending(self, amount: Decimal) -> Invoice:
+        return replace(self, pending_paid=amount)
+
+    # -- JSON (the cache) -------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "regie": self.regie.code,
+            "regie_label": self.regie.label,
+            "number": self.number,
+            "id": self.id,
+            "label": self.label,
+            "family": self.family,
+            "payer_name": self.payer_name,
+            "date": _iso(self.date),
+            "deadline": _iso(self.deadline),
+            "amount": str(self.amount),
+            "paid": str(self.paid),
+            "paid_treasury": str(self.paid_treasury),
+            "transmitted_at": _iso(self.transmitted_at),
+            "payer": self.payer.to_json() if self.payer else None,
+            "lines": [line.to_json() for line in self.lines],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Invoice:
+        return cls(
+            regie=Regie(d["regie"], d["regie_label"]),
+            number=d["number"],
+            id=d["id"],
+            label=d["label"],
+            family=d["family"],
+            payer_name=d["payer_name"],
+            date=datetime.fromisoformat(d["date"]),
+            deadline=datetime.fromisoformat(d["deadline"]),
+            amount=Decimal(d["amount"]),
+            paid=Decimal(d["paid"]),
+            paid_treasury=Decimal(d["paid_treasury"]),
+            transmitted_at=_dt(d.get("transmitted_at")),
+            payer=Person.from_json(d["payer"]) if d.get("payer") else None,
+            lines=tuple(InvoiceLine.from_json(x) for x in d.get("lines", ())),
+        )
+
+
+def total_due(invoices: list[Invoice] | tuple[Invoice, ...]) -> Decimal:
+    """What the family owes at the régie(s) for these invoices."""
+    return sum((i.remaining for i in invoices if i.to_pay_at_regie), ZERO)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Where shown data comes from: Maelis just now, or the cache (and since when)."""
+
+    source: str  # "maelis" or "cache"
+    fetched_at: datetime | None  # when it was read from Maelis; None: never read
+    error: str | None = None  # why Maelis was not used, in French
+
+    @property
+    def from_cache(self) -> bool:
+        return self.source == "cache"
+
+
+@dataclass
+class RegieInvoices:
+    """One régie's invoices for one family, with their freshness."""
+
+    regie: Regie
+    invoices: list[Invoice] = field(default_factory=list)
+    freshness: Freshness = field(default_factory=lambda: Freshness("cache", None))
+
+    @property
+    def to_pay(self) -> list[Invoice]:
+        return [i for i in self.invoices if i.to_pay_at_regie]
+
+    @property
+    def history(self) -> list[Invoice]:
+        return [i for i in self.invoices if i.is_history]
+
+    @property
+    def due(self) -> Decimal:
+        return total_due(self.invoices)

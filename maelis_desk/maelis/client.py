@@ -1,0 +1,234 @@
+"""The Maelis SOAP client: zeep clients built at run time from the WSDLs.
+
+One zeep client per service (`FamilyService`, `InvoiceService`), built on
+first use from `<base>/<Service>?wsdl`, every request signed with a
+WS-Security UsernameToken (PasswordText). Calls go to `<base>/<Service>`
+whatever address the WSDL declares, so a WSDL copied from another host (or
+our on-disk copy) still talks to the configured server.
+
+It returns domain objects only (see convert.py) and raises only the typed
+errors of errors.py. It knows nothing of the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+import zeep
+import zeep.exceptions
+from zeep.wsse.username import UsernameToken
+
+from ..domain import Family, Invoice, Regie
+from . import convert
+from .errors import MaelisAuthError, MaelisError, MaelisFault, MaelisProtocolError
+from .transport import MaelisTransport
+
+log = logging.getLogger(__name__)
+
+SERVICES = ("FamilyService", "InvoiceService")
+_CODE = re.compile(r"^\s*(E\d{2,3})\s*:?\s*(.*)$", re.S)
+
+# zeep reports a value of the wrong type (a decimal "abc") only by logging it
+# and returning None. We catch those log records, per thread, so that the
+# call fails with a protocol error instead of reading a silent None.
+_type_errors = threading.local()
+
+
+class _TypeErrorCatcher(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Error during xml -> python translation"):
+            errors = getattr(_type_errors, "errors", None)
+            if errors is not None:
+                errors.append(str(record.exc_info[1]) if record.exc_info else "?")
+                return False  # reported as MaelisProtocolError instead
+        return True
+
+
+logging.getLogger("zeep.xsd.types.simple").addFilter(_TypeErrorCatcher())
+
+
+class MaelisClient:
+    """Typed access to the operations of the contract."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        *,
+        timeout: float = 5.0,
+        wsdl_dir: Path | None = None,
+        session: requests.Session | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.user = user
+        self._password = password
+        self.timeout = timeout
+        self.transport = MaelisTransport(timeout=timeout, wsdl_dir=wsdl_dir, session=session)
+        # strict=False: ignore fields we do not know (contract rule 2). The
+        # transport has already refused malformed XML, so lxml's recover mode
+        # that strict=False also enables never gets to "repair" a body.
+        self.settings = zeep.Settings(
+            strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=True, force_https=False,
+            # match fields by name wherever they stand, so that an unknown field
+            # in the middle of a sequence does not hide the known ones after it
+            xsd_ignore_sequence_order=True,
+        )
+        self._services: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the password
+        return f"MaelisClient({self.base_url!r}, user={self.user!r})"
+
+    def close(self) -> None:
+        self.transport.session.close()
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _service(self, name: str):
+        with self._lock:
+            service = self._services.get(name)
+            if service is None:
+                client = self._guard(
+                    lambda: zeep.Client(
+                        f"{self.base_url}/{name}?wsdl",
+                        transport=self.transport,
+                        settings=self.settings,
+                        wsse=UsernameToken(self.user, self._password),
+                    ),
+                    what="WSDL",
+                )
+                binding = next(iter(next(iter(client.wsdl.services.values())).ports.values())).binding
+                service = client.create_service(binding.name, f"{self.base_url}/{name}")
+                service._client = client  # keep the client alive with its service
+                self._services[name] = service
+            return service
+
+    def _guard(self, call: Callable[[], Any], *, what: str) -> Any:
+        """Run a zeep call, turning every failure into a typed MaelisError."""
+        _type_errors.errors = []
+        try:
+            result = call()
+            if _type_errors.errors:
+                raise MaelisProtocolError(
+                    f"Réponse de Maelis non conforme ({what}) : une valeur n'a pas le type attendu.",
+                    detail="; ".join(_type_errors.errors),
+                )
+            return result
+        except MaelisError:
+            raise
+        except zeep.exceptions.Fault as fault:
+            raise self._fault(fault) from None
+        except (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden) as exc:
+            raise MaelisProtocolError(
+                f"Maelis a renvoyé un XML avec une DTD ou des entités, refusé par sécurité ({what}).",
+                detail=str(exc),
+            ) from None
+        except zeep.exceptions.Error as exc:
+            raise MaelisProtocolError(
+                f"Réponse de Maelis non conforme au contrat ({what}).", detail=str(exc)
+            ) from None
+        except (ValueError, TypeError, AttributeError, LookupError, ArithmeticError) as exc:
+            # zeep failing deep inside on a shape it did not expect
+            raise MaelisProtocolError(
+                f"Réponse de Maelis non conforme au contrat ({what}).",
+                detail=f"{type(exc).__name__}: {exc}",
+            ) from None
+        finally:
+            _type_errors.errors = None
+
+    @staticmethod
+    def _fault(fault: zeep.exceptions.Fault) -> MaelisError:
+        text = (fault.message or "").strip()
+        if "Security" in text:
+            return MaelisAuthError(
+                "Maelis a refusé l'identification : vérifiez l'utilisateur et le mot de passe.",
+                detail=text,
+            )
+        match = _CODE.match(text)
+        if match:
+            code, rest = match.groups()
+            return MaelisFault(f"Maelis a refusé l'opération ({code}) : {rest.strip()}", code=code, text=text)
+        return MaelisFault(f"Erreur du serveur Maelis : {text or 'sans message'}", code=None, text=text)
+
+    def _call(self, service: str, operation: str, **params) -> Any:
+        svc = self._service(service)
+        return self._guard(lambda: getattr(svc, operation)(**params), what=operation)
+
+    def _convert(self, what: str, func: Callable[[], Any]) -> Any:
+        try:
+            return func()
+        except MaelisError:
+            raise
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise MaelisProtocolError(
+                f"Réponse de Maelis non conforme au contrat ({what}).", detail=str(exc)
+            ) from None
+
+    # -- the contract's operations -----------------------------------------
+
+    def connect(self) -> None:
+        """Build both zeep clients now (fetching the WSDLs): a connection test."""
+        for name in SERVICES:
+            self._service(name)
+
+    def read_family(self, number: int) -> Family:
+        result = self._call("FamilyService", "readFamily", dossierNumber=number)
+        return self._convert("readFamily", lambda: convert.family(result, complete=True))
+
+    def search_families(self, fullname: str) -> list[Family]:
+        result = self._call("FamilyService", "readFamilyListFromFullName", fullname=fullname)
+        return self._convert(
+            "readFamilyListFromFullName",
+            lambda: [convert.family(x, complete=False) for x in convert.as_list(result)],
+        )
+
+    def read_regies(self) -> list[Regie]:
+        result = self._call("InvoiceService", "readRegieList")
+        return self._convert("readRegieList", lambda: [convert.regie(x) for x in convert.as_list(result)])
+
+    def read_invoices(self, family: int, regie: int, start: datetime, end: datetime) -> list[Invoice]:
+        result = self._call(
+            "InvoiceService", "readInvoices", numDossier=family, codeRegie=regie, dateStart=start, dateEnd=end
+        )
+        return self._convert("readInvoices", lambda: [convert.invoice(x) for x in convert.as_list(result)])
+
+    def invoice_pdf(self, regie: int, number: int) -> bytes:
+        result = self._call("InvoiceService", "getInvoicePDF", codeRegie=regie, numInvoice=number)
+        if not isinstance(result, bytes) or not result.startswith(b"%PDF"):
+            raise MaelisProtocolError("Maelis n'a pas renvoyé de PDF pour cette facture.")
+        return result
+
+    def pay_invoices(
+        self,
+        *,
+        family: int,
+        regie: int,
+        amount: Decimal,
+        paid_at: datetime,
+        reference: str,
+        invoices: list[int],
+    ) -> str:
+        """Send one payment. Returns Maelis' acknowledgement (kept, not interpreted).
+
+        Maelis does not deduplicate: the caller must never send the same
+        payment twice (see services/payments.py).
+        """
+        result = self._call(
+            "InvoiceService",
+            "payInvoices",
+            numDossier=family,
+            codeRegie=regie,
+            amount=amount,
+            datePaiement=paid_at,
+            refTransaction=reference,
+            numInvoices=list(invoices),
+        )
+        return "" if result is None else str(result)

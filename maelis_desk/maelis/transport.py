@@ -1,0 +1,179 @@
+"""HTTP under zeep: bounded in time and size, strict about XML, and keeping
+on disk a copy of the WSDLs it last fetched.
+
+zeep's own Transport waits as long as a server trickles bytes, parses bodies
+in lxml's *recover* mode when `strict=False` (which we need so that unknown
+fields are ignored), and logs whole envelopes (password included) at debug
+level. This transport closes those three holes before zeep sees a byte:
+
+* every request has a connect and read timeout, and the whole body must
+  arrive before a deadline (so no call waits without a bound);
+* a body that is not well-formed XML, carries a DTD or entities, is an HTML
+  page or an unexpected HTTP status becomes a typed error here;
+* nothing it logs contains the request body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import requests
+from lxml import etree
+from zeep.transports import Transport
+
+from .errors import MaelisProtocolError, MaelisUnavailable
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024 * 1024  # a 64 MiB answer is not an invoice list any more
+_CHUNK = 64 * 1024
+
+_STRICT_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
+)
+
+
+def check_xml(body: bytes, *, what: str) -> etree._Element:
+    """Parse `body` strictly; refuse DTDs and entities. Raise MaelisProtocolError."""
+    head = body.lstrip()[:512].lower()
+    if not head:
+        raise MaelisProtocolError(f"Maelis a renvoyé une réponse vide ({what}).")
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise MaelisProtocolError(
+            f"Maelis a renvoyé une page HTML au lieu d'une réponse SOAP ({what}).",
+            detail=body[:500].decode("utf-8", "replace"),
+        )
+    try:
+        root = etree.fromstring(body, parser=_STRICT_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise MaelisProtocolError(
+            f"Maelis a renvoyé une réponse illisible (XML invalide ou tronqué, {what}).",
+            detail=str(exc),
+        ) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or (docinfo.internalDTD is not None):
+        raise MaelisProtocolError(
+            f"Maelis a renvoyé un XML avec une DTD, refusé par sécurité ({what}).",
+            detail=docinfo.doctype,
+        )
+    return root
+
+
+def _timeout_error(exc: Exception, *, sent: bool, timeout: float) -> MaelisUnavailable:
+    if not sent:
+        msg = "Maelis est injoignable (connexion impossible)."
+    elif isinstance(exc, (requests.Timeout, TimeoutError)):
+        msg = f"Maelis n'a pas répondu à temps (délai de {timeout:g} s dépassé)."
+    else:
+        msg = "La connexion avec Maelis a été coupée avant sa réponse."
+    return MaelisUnavailable(msg, request_sent=sent, detail=f"{type(exc).__name__}: {exc}")
+
+
+class MaelisTransport(Transport):
+    """A zeep Transport with bounded calls, strict XML and WSDL copies on disk."""
+
+    def __init__(self, *, timeout: float, wsdl_dir: Path | None, session: requests.Session | None = None):
+        super().__init__(timeout=timeout, operation_timeout=timeout, session=session)
+        self.timeout = timeout
+        self.wsdl_dir = wsdl_dir
+
+    # -- bounded HTTP ----------------------------------------------------------
+
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        chunks, size = [], 0
+        for chunk in response.iter_content(_CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise MaelisProtocolError("La réponse de Maelis est anormalement volumineuse.")
+            if time.monotonic() > deadline:
+                raise requests.Timeout("body not received before the deadline")
+        return b"".join(chunks)
+
+    def _request(self, method: str, url: str, **kwargs) -> requests.Response:
+        """One bounded request; its body read whole into `response._content`."""
+        deadline = time.monotonic() + self.timeout
+        sent = False
+        try:
+            # A ConnectionError raised before the request left is "not sent".
+            response = self.session.request(
+                method, url, timeout=(self.timeout, self.timeout), stream=True, **kwargs
+            )
+            sent = True
+            with response:
+                response._content = self._read_body(response, deadline)
+            return response
+        except requests.ConnectTimeout as exc:
+            raise _timeout_error(exc, sent=False, timeout=self.timeout) from None
+        except requests.ConnectionError as exc:
+            # urllib3 raises ConnectionError both when it cannot connect and
+            # when the peer hangs up after the request left; only the first
+            # proves nothing was sent.
+            reason = str(exc)
+            refused = any(
+                s in reason
+                for s in ("NewConnectionError", "Connection refused", "Failed to resolve", "Name or service")
+            )
+            raise _timeout_error(exc, sent=sent or not refused, timeout=self.timeout) from None
+        except (requests.Timeout, TimeoutError) as exc:
+            raise _timeout_error(exc, sent=True, timeout=self.timeout) from None
+        except requests.RequestException as exc:
+            raise _timeout_error(exc, sent=True, timeout=self.timeout) from None
+
+    def post(self, address, message, headers):
+        log.debug("SOAP POST %s (%d octets)", address, len(message))
+        response = self._request("POST", address, data=message, headers=headers)
+        status = response.status_code
+        what = f"HTTP {status}"
+        if status in (502, 503, 504):
+            raise MaelisUnavailable(
+                f"Maelis est indisponible (erreur {status} du serveur).",
+                request_sent=True,
+                detail=response.content[:500].decode("utf-8", "replace"),
+            )
+        if status not in (200, 500):
+            raise MaelisProtocolError(
+                f"Maelis a répondu par une erreur HTTP {status}.",
+                detail=response.content[:500].decode("utf-8", "replace"),
+            )
+        # A SOAP Fault comes with status 500; anything else on 500 is an error page.
+        check_xml(response.content, what=what)
+        log.debug("SOAP answer %s from %s (%d octets)", status, address, len(response.content))
+        return response
+
+    # -- WSDLs, with the last copy on disk ------------------------------------
+
+    def _copy_path(self, url: str) -> Path | None:
+        if self.wsdl_dir is None:
+            return None
+        name = url.rsplit("/", 1)[-1].split("?", 1)[0] or "document"
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        return self.wsdl_dir / f"{name}-{digest}.wsdl"
+
+    def _load_remote_data(self, url):
+        copy = self._copy_path(url)
+        try:
+            response = self._request("GET", url)
+            if response.status_code != 200:
+                raise MaelisProtocolError(
+                    f"Le WSDL de Maelis est inaccessible (HTTP {response.status_code}).",
+                    detail=url,
+                )
+            check_xml(response.content, what="WSDL")
+        except (MaelisUnavailable, MaelisProtocolError):
+            if copy is not None and copy.exists():
+                log.info("WSDL unreachable, using the copy on disk: %s", copy)
+                return copy.read_bytes()
+            raise
+        if copy is not None:
+            try:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                tmp = copy.with_suffix(".tmp")
+                tmp.write_bytes(response.content)
+                tmp.replace(copy)
+            except OSError as exc:  # a read-only disk must not stop the desk
+                log.warning("Could not keep a copy of the WSDL: %s", exc)
+        return response.content

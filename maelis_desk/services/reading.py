@@ -1,0 +1,237 @@
+"""Reading with fallback: ask Maelis with the short timeout, keep the answer,
+and when Maelis fails or is too slow, answer from the cache saying so.
+
+Which failures fall back on the cache: Maelis unreachable or too slow, an
+error page or garbage, a server error, refused credentials. A business fault
+(`E02`: no such family...) is Maelis' true answer and is raised as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Callable, TypeVar
+
+from ..domain import ZERO, Family, Freshness, Invoice, Regie, RegieInvoices
+from ..maelis import MaelisClient, MaelisError, MaelisFault
+from ..store import Cache
+from .health import MaelisHealth
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: invoices are read from 1 January this many years back (two school years and more)
+HISTORY_YEARS = 2
+#: the régie list changes a few times a year: re-read it at most this often when opening families
+REGIES_MAX_AGE = timedelta(hours=12)
+#: at most this many SOAP calls at once for one family (load on Maelis matters more than speed)
+PARALLEL_CALLS = 3
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class NotInCache(MaelisError):
+    """Maelis did not answer and the cache has nothing to show instead."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, cause: MaelisError | None = None):
+        super().__init__(message, detail=cause.message if cause else None)
+        self.cause = cause
+
+
+class Offline(MaelisError):
+    exit_code = 3
+
+
+@dataclass
+class FamilyView:
+    """Everything a desk shows of one family: the dossier and every régie's invoices."""
+
+    family: Family
+    freshness: Freshness
+    regies: list[RegieInvoices]
+
+    @property
+    def due(self) -> Decimal:
+        return sum((r.due for r in self.regies), ZERO)
+
+
+def invoice_window(now: datetime) -> tuple[datetime, datetime]:
+    start = datetime(now.year - HISTORY_YEARS, 1, 1, tzinfo=timezone.utc)
+    end = now + timedelta(days=366)
+    return start, end
+
+
+class Reader:
+    """The read use cases. `client` is None in offline mode."""
+
+    def __init__(
+        self,
+        client: MaelisClient | None,
+        cache: Cache,
+        health: MaelisHealth,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.client = client
+        self.cache = cache
+        self.health = health
+        self.clock = clock
+
+    @property
+    def offline(self) -> bool:
+        return self.client is None
+
+    # -- the one fallback mechanism -----------------------------------------
+
+    def _ask(self, call: Callable[[MaelisClient], T]) -> T:
+        """Call Maelis through the breaker; record how it went. Raises MaelisError."""
+        if self.client is None:
+            raise Offline("Mode hors ligne : Maelis n'est pas interrogé.")
+        if not self.health.should_try():
+            snapshot = self.health.snapshot()
+            raise Offline(snapshot.error or "Maelis hors ligne.")
+        started = time.monotonic()
+        try:
+            result = call(self.client)
+        except MaelisFault as fault:
+            if fault.is_business:
+                self.health.succeeded(time.monotonic() - started)  # it answered
+            else:
+                self.health.failed(fault.message)
+            raise
+        except MaelisError as exc:
+            self.health.failed(exc.message)
+            raise
+        self.health.succeeded(time.monotonic() - started)
+        return result
+
+    @staticmethod
+    def _falls_back(exc: MaelisError) -> bool:
+        return not (isinstance(exc, MaelisFault) and exc.is_business)
+
+    # -- régies -------------------------------------------------------------
+
+    def regies(self, *, max_age: timedelta | None = None) -> tuple[list[Regie], Freshness]:
+        """The régie list; from the cache when younger than `max_age`."""
+        cached, fetched_at = self.cache.load_regies()
+        if max_age is not None and cached and fetched_at and self.clock() - fetched_at < max_age:
+            return cached, Freshness("cache", fetched_at)
+        try:
+            regies = self._ask(lambda c: c.read_regies())
+        except MaelisError as exc:
+            if not self._falls_back(exc):
+                raise
+            if not cached:
+                raise NotInCache(f"{exc.message} La liste des régies n'a jamais été lue.", exc) from None
+            return cached, Freshness("cache", fetched_at, exc.message)
+        now = self.clock()
+        self.cache.save_regies(regies, now)
+        return regies, Freshness("maelis", now)
+
+    # -- families -----------------------------------------------------------
+
+    def family(self, number: int, *, opened: bool = True) -> tuple[Family, Freshness]:
+        try:
+            family = self._ask(lambda c: c.read_family(number))
+        except MaelisError as exc:
+            if not self._falls_back(exc):
+                raise
+            cached = self.cache.load_family(number)
+            if cached is None:
+                raise NotInCache(f"{exc.message} La famille {number} n'est pas dans le cache.", exc) from None
+            if opened:
+                self.cache.mark_opened(number, self.clock())
+            return cached[0], Freshness("cache", cached[1], exc.message)
+        now = self.clock()
+        self.cache.save_family(family, now, opened=opened)
+        return family, Freshness("maelis", now)
+
+    def search(self, text: str) -> tuple[list[Family], Freshness]:
+        """By family number (all digits) or by name; from the cache when Maelis fails."""
+        text = text.strip()
+        if not text:
+            return [], Freshness("cache", None)
+        try:
+            if text.isdigit():
+                try:
+                    families = [self._ask(lambda c: c.read_family(int(text)))]
+                except MaelisFault as fault:
+                    if fault.code != "E02":
+                        raise
+                    families = []
+            else:
+                families = self._ask(lambda c: c.search_families(text))
+        except MaelisError as exc:
+            if not self._falls_back(exc):
+                raise
+            return self.cache.search_families(text), Freshness("cache", None, exc.message)
+        now = self.clock()
+        self.cache.save_families(families, now)
+        return families, Freshness("maelis", now)
+
+    # -- invoices -----------------------------------------------------------
+
+    def regie_invoices(self, family: int, regie: Regie) -> RegieInvoices:
+        """One régie's invoices: Maelis, else the cache (else an empty list marked never read)."""
+        now = self.clock()
+        start, end = invoice_window(now)
+        try:
+            invoices = self._ask(lambda c: c.read_invoices(family, regie.code, start, end))
+        except MaelisError as exc:
+            if not self._falls_back(exc):
+                raise
+            cached = self.cache.load_invoices(family, regie.code).get(regie.code)
+            if cached is None:
+                return RegieInvoices(regie, [], Freshness("cache", None, exc.message))
+            return RegieInvoices(regie, cached.invoices, Freshness("cache", cached.fetched_at, exc.message))
+        now = self.clock()
+        self.cache.save_invoices(family, regie.code, invoices, now)
+        return RegieInvoices(regie, invoices, Freshness("maelis", now))
+
+    def invoices(self, family: int, regie_code: int | None = None) -> list[RegieInvoices]:
+        """A family's invoices in every régie (or one), each régie with its freshness.
+
+        Raises NotInCache when Maelis failed and nothing at all is cached."""
+        regies, _ = self.regies(max_age=REGIES_MAX_AGE)
+        if regie_code is not None:
+            regies = [r for r in regies if r.code == regie_code]
+            if not regies:
+                raise MaelisFault(f"Régie {regie_code} inconnue.", code="E05", text=f"E05 : régie {regie_code}")
+        if self.client is None or not self.health.should_try():
+            results = [self._from_cache(family, r) for r in regies]
+        else:
+            with ThreadPoolExecutor(PARALLEL_CALLS, thread_name_prefix="maelis-read") as pool:
+                results = list(pool.map(lambda r: self.regie_invoices(family, r), regies))
+        if results and all(r.freshness.fetched_at is None for r in results):
+            error = next((r.freshness.error for r in results if r.freshness.error), None)
+            raise NotInCache(f"{error or 'Maelis hors ligne.'} Aucune facture de la famille {family} en cache.")
+        return results
+
+    def _from_cache(self, family: int, regie: Regie) -> RegieInvoices:
+        error = "Mode hors ligne." if self.client is None else (self.health.snapshot().error or "Maelis hors ligne.")
+        cached = self.cache.load_invoices(family, regie.code).get(regie.code)
+        if cached is None:
+            return RegieInvoices(regie, [], Freshness("cache", None, error))
+        return RegieInvoices(regie, cached.invoices, Freshness("cache", cached.fetched_at, error))
+
+    def open_family(self, number: int) -> FamilyView:
+        """Opening a family: its dossier and all of its régies, read and cached."""
+        family, freshness = self.family(number, opened=True)
+        try:
+            regies = self.invoices(number)
+        except NotInCache:
+            regies = []
+        return FamilyView(family, freshness, regies)
+
+    def invoice_pdf(self, regie: int, number: int) -> bytes:
+        """The invoice's PDF, straight from Maelis (never cached)."""
+        return self._ask(lambda c: c.invoice_pdf(regie, number))

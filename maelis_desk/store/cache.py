@@ -1,0 +1,181 @@
+"""The cache's queries: what was read from Maelis, kept for when it is not there.
+
+Takes and returns domain objects; nobody above this package sees peewee.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+import peewee
+
+from .. import domain
+from .database import db
+from .fields import utc_text
+from .models import Family, FamilyWord, Invoice, InvoiceList, Regie, Setting
+
+SEARCH_LIMIT = 50
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def normalise(text: str) -> list[str]:
+    """Lower-case, accent-free words: "N'Diaye-Lefèvre Zoé" → ["n", "diaye", "lefevre", "zoe"]."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WORD.findall(plain)
+
+
+def _prefix_bounds(prefix: str) -> tuple[str, str]:
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+@dataclass(frozen=True)
+class CachedList:
+    """A family's invoices of one régie as last read from Maelis."""
+
+    regie: int
+    invoices: list[domain.Invoice]
+    fetched_at: datetime
+
+
+class Cache:
+    """Queries on the invoice cache. All methods are safe from any thread
+    (peewee keeps one connection per thread)."""
+
+    # -- small facts ------------------------------------------------------------
+
+    def get_setting(self, key: str, default=None):
+        row = Setting.get_or_none(Setting.key == key)
+        return default if row is None else row.value
+
+    def set_setting(self, key: str, value) -> None:
+        Setting.insert(key=key, value=value).on_conflict_replace().execute()
+
+    # -- régies ---------------------------------------------------------------
+
+    def save_regies(self, regies: list[domain.Regie], fetched_at: datetime) -> None:
+        with db.atomic():
+            Regie.delete().where(Regie.code.not_in([r.code for r in regies] or [-1])).execute()
+            for position, r in enumerate(regies):
+                Regie.insert(code=r.code, label=r.label, position=position).on_conflict_replace().execute()
+            self.set_setting("regies_fetched_at", utc_text(fetched_at))
+
+    def load_regies(self) -> tuple[list[domain.Regie], datetime | None]:
+        regies = [domain.Regie(r.code, r.label) for r in Regie.select().order_by(Regie.position, Regie.code)]
+        when = self.get_setting("regies_fetched_at")
+        return regies, (datetime.fromisoformat(when) if when else None)
+
+    # -- families -------------------------------------------------------------
+
+    def save_family(self, family: domain.Family, fetched_at: datetime, *, opened: bool = False) -> None:
+        """Keep a family (a full dossier, or a search summary that never
+        overwrites a full dossier) and its search words."""
+        with db.atomic():
+            existing = Family.get_or_none(Family.number == family.number)
+            if existing is not None and existing.complete and not family.complete:
+                return  # a summary knows less than the dossier we have
+            Family.insert(
+                number=family.number,
+                data=family.to_json(),
+                complete=family.complete,
+                fetched_at=fetched_at,
+                opened_at=fetched_at if opened else (existing.opened_at if existing else None),
+            ).on_conflict_replace().execute()
+            FamilyWord.delete().where(FamilyWord.family == family.number).execute()
+            words = {w for text in family.search_words() for w in normalise(text)}
+            FamilyWord.insert_many(
+                [{"word": w[:64], "family": family.number} for w in sorted(words)]
+            ).on_conflict_ignore().execute()
+
+    def save_families(self, families: list[domain.Family], fetched_at: datetime) -> None:
+        with db.atomic():
+            for family in families:
+                self.save_family(family, fetched_at)
+
+    def mark_opened(self, number: int, when: datetime) -> None:
+        Family.update(opened_at=when).where(Family.number == number).execute()
+
+    def load_family(self, number: int) -> tuple[domain.Family, datetime] | None:
+        row = Family.get_or_none(Family.number == number)
+        if row is None:
+            return None
+        return domain.Family.from_json(row.data), row.fetched_at
+
+    def search_families(self, text: str, limit: int = SEARCH_LIMIT) -> list[domain.Family]:
+        """Families whose words start with every word of `text` (number or names),
+        accents and case ignored; at most `limit`, by number."""
+        words = sorted(set(normalise(text)), key=len, reverse=True)
+        if not words:
+            return []
+        lo, hi = _prefix_bounds(words[0])
+        query = FamilyWord.select(FamilyWord.family).where((FamilyWord.word >= lo) & (FamilyWord.word < hi))
+        for i, word in enumerate(words[1:]):
+            other = FamilyWord.alias(f"w{i}")
+            lo_i, hi_i = _prefix_bounds(word)
+            query = query.where(
+                peewee.fn.EXISTS(
+                    other.select(peewee.SQL("1")).where(
+                        (other.family == FamilyWord.family) & (other.word >= lo_i) & (other.word < hi_i)
+                    )
+                )
+            )
+        numbers = query.distinct().order_by(FamilyWord.family).limit(limit)
+        rows = Family.select(Family.data).where(Family.number.in_(numbers)).order_by(Family.number)
+        return [domain.Family.from_json(r.data) for r in rows]
+
+    def count_families(self) -> int:
+        return Family.select().count()
+
+    def opened_families(self) -> list[int]:
+        return [r.number for r in Family.select(Family.number).where(Family.opened_at.is_null(False))]
+
+    # -- invoices --------------------------------------------------------------
+
+    def save_invoices(
+        self, family: int, regie: int, invoices: list[domain.Invoice], fetched_at: datetime
+    ) -> None:
+        """Replace what the cache knows of this family's invoices in this régie."""
+        with db.atomic():
+            Invoice.delete().where((Invoice.family == family) & (Invoice.regie == regie)).execute()
+            if invoices:
+                Invoice.insert_many(
+                    [{"regie": regie, "number": i.number, "family": family, "data": i.to_json()} for i in invoices]
+                ).on_conflict_replace().execute()
+            InvoiceList.insert(
+                family=family, regie=regie, fetched_at=fetched_at, checked_at=fetched_at
+            ).on_conflict_replace().execute()
+
+    def mark_checked(self, family: int, regie: int, when: datetime) -> None:
+        InvoiceList.update(checked_at=when).where(
+            (InvoiceList.family == family) & (InvoiceList.regie == regie)
+        ).execute()
+
+    def load_invoices(self, family: int, regie: int | None = None) -> dict[int, CachedList]:
+        """The cached lists of a family (every régie read at least once), by régie code."""
+        lists = InvoiceList.select(InvoiceList.regie, InvoiceList.fetched_at).where(InvoiceList.family == family)
+        rows = Invoice.select(Invoice.regie, Invoice.data).where(Invoice.family == family)
+        if regie is not None:
+            lists = lists.where(InvoiceList.regie == regie)
+            rows = rows.where(Invoice.regie == regie)
+        result = {
+            code: CachedList(code, [], fetched_at) for code, fetched_at in lists.tuples().iterator()
+        }
+        for code, data in rows.tuples().iterator():
+            if code in result:
+                result[code].invoices.append(domain.Invoice.from_json(data))
+        return result
+
+    def load_invoice(self, regie: int, number: int) -> domain.Invoice | None:
+        row = Invoice.get_or_none((Invoice.regie == regie) & (Invoice.number == number))
+        return None if row is None else domain.Invoice.from_json(row.data)
+
+    def list_ages(self, family: int) -> dict[int, datetime]:
+        return {
+            code: when
+            for code, when in InvoiceList.select(InvoiceList.regie, InvoiceList.fetched_at)
+            .where(InvoiceList.family == family)
+            .tuples()
+        }
