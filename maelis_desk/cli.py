@@ -2,7 +2,8 @@
 
 Messages are in French; an expected error never shows a Python traceback.
 Exit codes: 0 success; 2 usage; 3 Maelis unreachable and nothing cached;
-4 authentication refused; 5 Maelis business fault; 6 protocol error.
+4 authentication refused; 5 Maelis business fault; 6 protocol error;
+7 payment refused by a rule (amount, mode, invoice already paid...).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 import sys
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,9 +21,22 @@ from . import __version__
 from .config import Settings, SettingsError, load_settings
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
+from .formatting import AmountError, parse_amount
 from .maelis import MaelisError
+from .services.payments import MODE_LABELS, Mode, PaymentRefused, PaymentRequest
+
+STATE_LABELS = {
+    "pending": "en attente d'envoi",
+    "sending": "envoi en cours",
+    "uncertain": "réponse perdue, vérification en cours",
+    "sent": "envoyé, confirmation attendue",
+    "confirmed": "confirmé par Maelis",
+    "rejected": "refusé par Maelis",
+    "review": "à vérifier par un superviseur",
+}
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_FAULT, EXIT_PROTOCOL = 0, 2, 3, 4, 5, 6
+EXIT_REFUSED = 7  # a payment rule refused the payment
 
 
 class FrenchParser(argparse.ArgumentParser):
@@ -77,6 +92,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pdf", help="enregistrer le PDF d'une facture")
     p.add_argument("regie", metavar="REGIE", type=positive_int)
     p.add_argument("invoice", metavar="FACTURE", type=positive_int)
+    p.add_argument("-o", "--output", metavar="FICHIER", required=True)
+
+    p = sub.add_parser("pay", help="enregistrer un paiement au guichet (transmis ensuite à Maelis)")
+    p.add_argument("family", metavar="FAMILLE", type=positive_int)
+    p.add_argument("--regie", metavar="CODE", type=positive_int, required=True)
+    p.add_argument("--invoice", metavar="N", type=positive_int, action="append", required=True,
+                   help="facture à payer (répétable, dans l'ordre d'imputation)")
+    p.add_argument("--amount", metavar="MONTANT", required=True, help="montant, par exemple 12,50")
+    p.add_argument("--mode", required=True, choices=[m.value for m in Mode])
+    p.add_argument("--cheque-number", metavar="NUMERO")
+    p.add_argument("--bank", metavar="BANQUE")
+    p.add_argument("--drawer", metavar="TIREUR", help="tireur du chèque s'il n'est pas le payeur")
+    p.add_argument("--card-reference", metavar="REF", help="n° d'autorisation ou de ticket carte")
+    p.add_argument("--transfer-reference", metavar="REF")
+    p.add_argument("--reference", metavar="REF", help="référence des titres CESU / ANCV")
+    p.add_argument("--cash-given", metavar="MONTANT", help="somme remise en espèces (calcule la monnaie)")
+    p.add_argument("--receipt", metavar="FICHIER", help="enregistrer aussi la quittance PDF")
+    p.add_argument("--no-transmit", action="store_true", help="ne pas tenter l'envoi à Maelis maintenant")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("outbox", help="les paiements pas encore confirmés par Maelis")
+    p.add_argument("--all", action="store_true", help="tous les paiements, confirmés compris")
+    p.add_argument("--json", action="store_true")
+
+    sub.add_parser("transmit", help="envoyer maintenant à Maelis les paiements en attente")
+
+    p = sub.add_parser("receipt", help="réimprimer la quittance d'un paiement (PDF)")
+    p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-000001")
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
 
     p = sub.add_parser("simulator", help="lancer le Maelis de démonstration")
@@ -241,6 +284,116 @@ def cmd_pdf(desk, args) -> int:
     return EXIT_OK
 
 
+def payment_json(record) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "receipt": record.receipt,
+        "family": record.family,
+        "regie": record.regie,
+        "regie_label": record.regie_label,
+        "amount": f"{record.amount:.2f}",
+        "mode": record.mode,
+        "details": record.details,
+        "invoices": record.invoices,
+        "operator": record.operator,
+        "desk": record.desk,
+        "created_at": record.created_at.isoformat(),
+        "state": record.state,
+        "attempts": record.attempts,
+        "last_error": record.last_error,
+        "reference": record.reference,
+    }
+
+
+def cmd_pay(desk, args) -> int:
+    try:
+        amount = parse_amount(args.amount)
+        cash_given = parse_amount(args.cash_given) if args.cash_given else None
+    except AmountError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # Fresh figures first (short timeout; the cache when Maelis does not answer).
+    desk.reader.invoices(args.family, args.regie)
+    request = PaymentRequest(
+        family=args.family,
+        regie=args.regie,
+        invoices=args.invoice,
+        amount=amount,
+        mode=Mode(args.mode),
+        details={
+            "cheque_number": args.cheque_number,
+            "bank": args.bank,
+            "drawer": args.drawer,
+            "card_reference": args.card_reference,
+            "transfer_reference": args.transfer_reference,
+            "reference": args.reference,
+            "cash_given": cash_given,
+        },
+    )
+    try:
+        record = desk.payments.record(request)
+    except PaymentRefused as exc:
+        print(f"Paiement refusé : {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.receipt:
+        from .services.receipts import receipt_pdf
+
+        Path(args.receipt).write_bytes(receipt_pdf(record, city=desk.settings.city))
+    if not args.no_transmit:
+        desk.transmitter.run_once()
+        record = desk.payments_store.get(record.id)
+    if args.json:
+        print(json.dumps(payment_json(record), ensure_ascii=False, indent=2))
+    else:
+        print(f"Paiement enregistré : quittance n° {record.receipt}, {euros(record.amount)} "
+              f"({MODE_LABELS[Mode(record.mode)]}).")
+        if "change" in record.details:
+            print(f"Monnaie à rendre : {euros(Decimal(record.details['change']))}")
+        print(f"Transmission à Maelis : {STATE_LABELS[record.state]}.")
+    return EXIT_OK
+
+
+def cmd_outbox(desk, args) -> int:
+    states = None if args.all else ("pending", "sending", "uncertain", "sent", "rejected", "review")
+    records = desk.payments_store.list(states=states)
+    if args.json:
+        print(json.dumps([payment_json(r) for r in records], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not records:
+        print("Aucun paiement en attente : tout est confirmé par Maelis.")
+    for r in records:
+        error = f" — {r.last_error}" if r.last_error else ""
+        print(f"{r.receipt}  famille {r.family}  {euros(r.amount):>12}  {fr_datetime(r.created_at)}  "
+              f"{STATE_LABELS.get(r.state, r.state)}{error}")
+    return EXIT_OK
+
+
+def cmd_transmit(desk, args) -> int:
+    report = desk.transmitter.run_once(limit=1000)
+    print(f"Envoyés : {report.sent}, confirmés : {report.confirmed}, à réessayer : {report.retried}, "
+          f"réponse perdue : {report.uncertain}, refusés : {report.rejected}, à vérifier : {report.review}.")
+    for error in report.errors:
+        print(f"⚠ {error}", file=sys.stderr)
+    counts = desk.payments_store.counts()
+    waiting = sum(n for state, n in counts.items() if state not in ("confirmed",))
+    print(f"Restent non confirmés : {waiting}.")
+    return EXIT_OK
+
+
+def cmd_receipt(desk, args) -> int:
+    from .services.receipts import receipt_pdf
+
+    record = desk.payments_store.by_receipt(args.receipt)
+    if record is None:
+        print(f"Quittance inconnue : {args.receipt}", file=sys.stderr)
+        return EXIT_USAGE
+    Path(args.output).write_bytes(
+        receipt_pdf(record, city=desk.settings.city, duplicate=True, printed_at=desk.reader.clock())
+    )
+    print(f"Quittance enregistrée : {args.output}")
+    return EXIT_OK
+
+
 def cmd_simulator(args) -> int:
     from .simulator import FAULT_MODES, run_simulator
 
@@ -265,6 +418,10 @@ COMMANDS: dict[str, Callable] = {
     "family": cmd_family,
     "invoices": cmd_invoices,
     "pdf": cmd_pdf,
+    "pay": cmd_pay,
+    "outbox": cmd_outbox,
+    "transmit": cmd_transmit,
+    "receipt": cmd_receipt,
 }
 
 

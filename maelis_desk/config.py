@@ -63,6 +63,8 @@ class Settings:
     home: Path = field(default_factory=data_dir)  # the desk's data folder
     demo_families: int = 300
     demo_url: str | None = None  # set by the launcher once the built-in demo Maelis runs
+    city: str = "Ville de Toulouse"  # printed on receipts
+    regie_modes: dict | None = None  # {"102": ["especes", "cheque", ...]}: modes each régie accepts
 
     @property
     def demo(self) -> bool:
@@ -124,6 +126,10 @@ def _coerce(name: str, value):
         return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "oui")
     if name == "demo_families":
         return int(value)
+    if name == "regie_modes":
+        if not isinstance(value, dict):
+            raise SettingsError("regie_modes : un objet {code de régie: [modes]} est attendu.")
+        return {str(k): [str(m) for m in v] for k, v in value.items()}
     value = str(value).strip()
     return value or None if name in ("url", "database") else value
 

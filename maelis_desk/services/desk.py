@@ -8,19 +8,33 @@ import logging
 from ..config import Settings
 from ..maelis import MaelisClient
 from ..store import Cache, open_database
+from ..store.payments import Payments
+from .clock import utcnow
 from .health import MaelisHealth
+from .payments import PaymentService
 from .reading import Reader
+from .transmission import Transmitter
 
 log = logging.getLogger(__name__)
 
 
 class Desk:
-    def __init__(self, settings: Settings, *, client: MaelisClient | None, cache: Cache, health: MaelisHealth):
+    def __init__(self, settings: Settings, *, client: MaelisClient | None, clock=utcnow):
         self.settings = settings
         self.client = client
-        self.cache = cache
-        self.health = health
-        self.reader = Reader(client, cache, health)
+        self.cache = Cache()
+        self.payments_store = Payments()
+        self.health = MaelisHealth(timeout=settings.timeout)
+        self.payments = PaymentService(
+            self.cache, self.payments_store, operator=settings.operator, desk=settings.desk, clock=clock,
+            mode_overrides=settings.regie_modes,
+        )
+        self.reader = Reader(client, self.cache, self.health, payments=self.payments_store,
+                             desk_id=self.payments.desk_id, clock=clock)
+        self.transmitter = Transmitter(
+            client, self.cache, self.payments_store, owner=self.payments.desk_id, clock=clock,
+            timeout=settings.timeout,
+        )
 
     @classmethod
     def open(cls, settings: Settings) -> "Desk":
@@ -37,7 +51,7 @@ class Desk:
                 timeout=settings.timeout,
                 wsdl_dir=settings.wsdl_dir,
             )
-        return cls(settings, client=client, cache=Cache(), health=MaelisHealth(timeout=settings.timeout))
+        return cls(settings, client=client)
 
     def close(self) -> None:
         if self.client is not None:

@@ -12,29 +12,27 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Callable, TypeVar
 
 from ..domain import ZERO, Family, Freshness, Invoice, Regie, RegieInvoices
 from ..maelis import MaelisClient, MaelisError, MaelisFault
 from ..store import Cache
+from ..store.payments import Payments
+from .clock import invoice_window, utcnow
 from .health import MaelisHealth
+from .payments import apply_pending
+from .transmission import confirm_from
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: invoices are read from 1 January this many years back (two school years and more)
-HISTORY_YEARS = 2
 #: the régie list changes a few times a year: re-read it at most this often when opening families
 REGIES_MAX_AGE = timedelta(hours=12)
 #: at most this many SOAP calls at once for one family (load on Maelis matters more than speed)
 PARALLEL_CALLS = 3
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class NotInCache(MaelisError):
@@ -64,12 +62,6 @@ class FamilyView:
         return sum((r.due for r in self.regies), ZERO)
 
 
-def invoice_window(now: datetime) -> tuple[datetime, datetime]:
-    start = datetime(now.year - HISTORY_YEARS, 1, 1, tzinfo=timezone.utc)
-    end = now + timedelta(days=366)
-    return start, end
-
-
 class Reader:
     """The read use cases. `client` is None in offline mode."""
 
@@ -79,12 +71,32 @@ class Reader:
         cache: Cache,
         health: MaelisHealth,
         *,
+        payments: Payments | None = None,
+        desk_id: str = "reader",
         clock: Callable[[], datetime] = utcnow,
     ):
         self.client = client
         self.cache = cache
         self.health = health
+        self.payments = payments
+        self.desk_id = desk_id
         self.clock = clock
+
+    # -- telling the truth about the desk's own payments ------------------------
+
+    def _with_pending(self, family: int, regie: Regie, invoices: list[Invoice]) -> list[Invoice]:
+        if self.payments is None:
+            return invoices
+        return apply_pending(invoices, self.payments.expected_paid(family, regie.code))
+
+    def _confirm_sent(self, family: int, regie: Regie, invoices: list[Invoice]) -> None:
+        """A fresh Maelis reading may show that acknowledged payments have landed."""
+        if self.payments is None:
+            return
+        by_number = {inv.number: inv for inv in invoices}
+        for record in self.payments.list(states=("sent",), family=family, regie=regie.code):
+            if confirm_from(record, by_number):
+                self.payments.confirm_if(record.id, self.clock(), self.desk_id, "vu dans une lecture de Maelis")
 
     @property
     def offline(self) -> bool:
@@ -189,13 +201,11 @@ class Reader:
         except MaelisError as exc:
             if not self._falls_back(exc):
                 raise
-            cached = self.cache.load_invoices(family, regie.code).get(regie.code)
-            if cached is None:
-                return RegieInvoices(regie, [], Freshness("cache", None, exc.message))
-            return RegieInvoices(regie, cached.invoices, Freshness("cache", cached.fetched_at, exc.message))
+            return self._from_cache(family, regie, exc.message)
         now = self.clock()
         self.cache.save_invoices(family, regie.code, invoices, now)
-        return RegieInvoices(regie, invoices, Freshness("maelis", now))
+        self._confirm_sent(family, regie, invoices)
+        return RegieInvoices(regie, self._with_pending(family, regie, invoices), Freshness("maelis", now))
 
     def invoices(self, family: int, regie_code: int | None = None) -> list[RegieInvoices]:
         """A family's invoices in every régie (or one), each régie with its freshness.
@@ -216,12 +226,14 @@ class Reader:
             raise NotInCache(f"{error or 'Maelis hors ligne.'} Aucune facture de la famille {family} en cache.")
         return results
 
-    def _from_cache(self, family: int, regie: Regie) -> RegieInvoices:
-        error = "Mode hors ligne." if self.client is None else (self.health.snapshot().error or "Maelis hors ligne.")
+    def _from_cache(self, family: int, regie: Regie, error: str | None = None) -> RegieInvoices:
+        if error is None:
+            error = "Mode hors ligne." if self.client is None else (self.health.snapshot().error or "Maelis hors ligne.")
         cached = self.cache.load_invoices(family, regie.code).get(regie.code)
         if cached is None:
             return RegieInvoices(regie, [], Freshness("cache", None, error))
-        return RegieInvoices(regie, cached.invoices, Freshness("cache", cached.fetched_at, error))
+        invoices = self._with_pending(family, regie, cached.invoices)
+        return RegieInvoices(regie, invoices, Freshness("cache", cached.fetched_at, error))
 
     def open_family(self, number: int) -> FamilyView:
         """Opening a family: its dossier and all of its régies, read and cached."""

@@ -23,8 +23,14 @@ def _v1_cache(database: peewee.Database) -> None:
     database.create_tables(models.CACHE_MODELS)
 
 
+def _v2_payments(database: peewee.Database) -> None:
+    """Payments taken at the desk, their receipts counters, the outbox, the attempts."""
+    database.create_tables(models.PAYMENT_MODELS)
+
+
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "invoice cache", _v1_cache),
+    (2, "payments and outbox", _v2_payments),
 ]
 
 LATEST = MIGRATIONS[-1][0]

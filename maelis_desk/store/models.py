@@ -78,3 +78,74 @@ class Invoice(BaseModel):
 
 
 CACHE_MODELS = [SchemaVersion, Setting, Regie, Family, FamilyWord, InvoiceList, Invoice]
+
+
+# --- payments (schema version 2) -------------------------------------------------
+
+
+class Payment(BaseModel):
+    """A payment taken at a desk: the receipt's facts, never changed once written."""
+
+    id = peewee.CharField(primary_key=True, max_length=36)  # uuid4
+    receipt = peewee.CharField(unique=True, max_length=32)  # "102-2026-000123"
+    regie = peewee.IntegerField()
+    regie_label = peewee.CharField(max_length=200)
+    family = peewee.IntegerField()
+    payer_name = peewee.CharField(max_length=200)
+    amount_cents = peewee.BigIntegerField()
+    mode = peewee.CharField(max_length=16)
+    details = JSONTextField()  # mode-specific: cheque number, bank, drawer, card ref, cash given...
+    invoices = JSONTextField()  # [{number, id, label, share, expected_paid}], in the order sent
+    operator = peewee.CharField(max_length=100)
+    desk = peewee.CharField(max_length=100)
+    created_at = AwareDateTimeField()
+
+    class Meta:
+        indexes = ((("family", "regie"), False),)
+
+
+class ReceiptCounter(BaseModel):
+    """Gap-free receipt numbers per régie and year; its row also locks the régie
+    while a payment is recorded (SQLite and PostgreSQL alike)."""
+
+    regie = peewee.IntegerField()
+    year = peewee.IntegerField()
+    last = peewee.IntegerField(default=0)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("regie", "year")
+
+
+class Outbox(BaseModel):
+    """A payment's journey to Maelis (see services/transmission.py)."""
+
+    payment = peewee.CharField(primary_key=True, max_length=36)
+    family = peewee.IntegerField()
+    regie = peewee.IntegerField()
+    state = peewee.CharField(max_length=16, index=True)
+    attempts = peewee.IntegerField(default=0)
+    next_attempt_at = AwareDateTimeField()
+    lease_owner = peewee.CharField(max_length=100, null=True)
+    lease_until = AwareDateTimeField(null=True)
+    baseline = JSONTextField(null=True)  # {invoice number: amountPaid read just before sending}
+    sent_at = AwareDateTimeField(null=True)  # when the last payInvoices left
+    ack = peewee.TextField(null=True)
+    last_error = peewee.TextField(null=True)
+    updated_at = AwareDateTimeField()
+
+    class Meta:
+        indexes = ((("family", "regie"), False),)
+
+
+class Attempt(BaseModel):
+    """Every step of every transmission, for the supervisor and the audit."""
+
+    payment = peewee.CharField(max_length=36, index=True)
+    at = AwareDateTimeField()
+    desk = peewee.CharField(max_length=100)
+    action = peewee.CharField(max_length=32)  # send, reconcile, confirm, recover
+    outcome = peewee.CharField(max_length=32)
+    detail = peewee.TextField(null=True)
+
+
+PAYMENT_MODELS = [Payment, ReceiptCounter, Outbox, Attempt]

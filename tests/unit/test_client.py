@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 import requests
 import responses
-from responses import matchers
 
 from maelis_desk.domain import InvoiceStatus
 from maelis_desk.maelis import (

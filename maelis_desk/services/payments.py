@@ -1,0 +1,286 @@
+"""Taking a payment at the counter: the rules, and recording it locally first.
+
+A payment is validated, then written with its outbox entry in one database
+transaction (store/payments.py) before anything is sent; transmission.py
+sends it later. Every rule has a French message for the cashier.
+
+"Telling the truth": until Maelis reflects a payment, `apply_pending` adds it
+to the invoices the desk shows (status PENDING, remaining lowered), from
+Maelis or from the cache alike.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..domain import ZERO, Invoice
+from ..formatting import DESK_TZ, euros
+from ..store import Cache
+from ..store.payments import PaymentRecord, Payments
+
+log = logging.getLogger(__name__)
+
+#: the legal cap on a cash payment of public revenue, per payment
+CASH_LIMIT = Decimal("300.00")
+
+
+class Mode(str, enum.Enum):
+    ESPECES = "especes"
+    CHEQUE = "cheque"
+    CARTE = "carte"
+    VIREMENT = "virement"
+    CESU = "cesu"
+    ANCV = "ancv"
+
+    @property
+    def label_fr(self) -> str:
+        return MODE_LABELS[self]
+
+
+MODE_LABELS = {
+    Mode.ESPECES: "Espèces",
+    Mode.CHEQUE: "Chèque",
+    Mode.CARTE: "Carte bancaire",
+    Mode.VIREMENT: "Virement",
+    Mode.CESU: "CESU",
+    Mode.ANCV: "Chèques vacances (ANCV)",
+}
+
+_BASIC = [Mode.ESPECES, Mode.CHEQUE, Mode.CARTE, Mode.VIREMENT]
+# What a régie's founding act usually accepts, guessed from its label; a
+# settings entry `regie_modes` ({"102": ["especes", "cheque"]}) overrides it.
+_EXTRA_BY_LABEL = [
+    (("CRECHE", "CRÈCHE", "PETITE ENFANCE", "HALTE"), [Mode.CESU]),
+    (("LOISIRS", "ALSH"), [Mode.CESU, Mode.ANCV]),
+    (("SEJOUR", "SÉJOUR", "VACANCES", "SPORT", "PISCINE", "CONSERVATOIRE", "CULTURE"), [Mode.ANCV]),
+]
+
+
+def accepted_modes(regie_code: int, regie_label: str, overrides: dict[str, list[str]] | None = None) -> list[Mode]:
+    """The payment modes this régie accepts (CESU is never taken for school canteens)."""
+    if overrides and str(regie_code) in overrides:
+        return [Mode(m) for m in overrides[str(regie_code)] if m in Mode._value2member_map_]
+    label = regie_label.upper()
+    modes = list(_BASIC)
+    for words, extra in _EXTRA_BY_LABEL:
+        if any(w in label for w in words):
+            modes += [m for m in extra if m not in modes]
+    return modes
+
+
+class PaymentRefused(ValueError):
+    """A rule refuses the payment; `str()` is the French message, `field` what to fix."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class PaymentRequest:
+    """What the cashier asks to record."""
+
+    family: int
+    regie: int
+    invoices: list[int]  # in the order the amount is applied
+    amount: Decimal
+    mode: Mode
+    details: dict[str, Any] = field(default_factory=dict)
+    # cheque_number, bank, drawer | card_reference | transfer_reference | cash_given | reference
+
+
+def allocate(invoices: list[Invoice], amount: Decimal) -> list[tuple[Invoice, Decimal]]:
+    """Spread `amount` over the invoices in order, as Maelis does."""
+    left = amount
+    shares = []
+    for inv in invoices:
+        share = min(inv.remaining, left)
+        shares.append((inv, share))
+        left -= share
+    return shares
+
+
+def check_details(mode: Mode, amount: Decimal, details: dict[str, Any]) -> dict[str, Any]:
+    """The mode's own rules; returns the cleaned details to record."""
+    clean: dict[str, Any] = {}
+    text = {k: (str(v).strip() if v is not None else "") for k, v in details.items()}
+    if mode is Mode.ESPECES:
+        if amount > CASH_LIMIT:
+            raise PaymentRefused(
+                f"Paiement en espèces refusé au-delà de {euros(CASH_LIMIT)} par paiement "
+                "(plafond légal des recettes publiques) : proposez un autre moyen de paiement.",
+                "amount",
+            )
+        given = details.get("cash_given")
+        if given not in (None, ""):
+            given = Decimal(given)
+            if given < amount:
+                raise PaymentRefused(
+                    f"La somme remise ({euros(given)}) est inférieure au montant ({euros(amount)}).", "cash_given"
+                )
+            clean["cash_given"] = f"{given:.2f}"
+            clean["change"] = f"{given - amount:.2f}"
+    elif mode is Mode.CHEQUE:
+        number = re.sub(r"\s", "", text.get("cheque_number", ""))
+        if not number:
+            raise PaymentRefused("Le numéro du chèque est obligatoire.", "cheque_number")
+        if not re.fullmatch(r"[0-9A-Za-z]{1,20}", number):
+            raise PaymentRefused("Numéro de chèque invalide (chiffres et lettres seulement).", "cheque_number")
+        clean["cheque_number"] = number
+        if text.get("bank"):
+            clean["bank"] = text["bank"][:100]
+        if text.get("drawer"):
+            clean["drawer"] = text["drawer"][:100]
+    elif mode is Mode.CARTE:
+        if not text.get("card_reference"):
+            raise PaymentRefused("Saisissez le numéro d'autorisation ou la référence du ticket carte.",
+                                 "card_reference")
+        clean["card_reference"] = text["card_reference"][:64]
+    elif mode is Mode.VIREMENT:
+        if not text.get("transfer_reference"):
+            raise PaymentRefused("Saisissez la référence du virement.", "transfer_reference")
+        clean["transfer_reference"] = text["transfer_reference"][:64]
+    elif text.get("reference"):
+        clean["reference"] = text["reference"][:64]  # CESU / ANCV voucher numbers
+    return clean
+
+
+def check_invoices(request: PaymentRequest, invoices: list[Invoice]) -> None:
+    """The contract's rules on which invoices may be paid together."""
+    if not request.invoices:
+        raise PaymentRefused("Choisissez au moins une facture à payer.", "invoices")
+    if len(set(request.invoices)) != len(request.invoices):
+        raise PaymentRefused("Une facture est choisie deux fois.", "invoices")
+    for inv in invoices:
+        if inv.regie.code != request.regie:
+            raise PaymentRefused(
+                "Un paiement ne peut pas couvrir deux régies : chaque régie a son propre compte.", "invoices"
+            )
+        if inv.family != request.family:
+            raise PaymentRefused(f"La facture {inv.id} n'appartient pas à la famille {request.family}.", "invoices")
+        if inv.is_transmitted and inv.remaining > 0:
+            raise PaymentRefused(inv.refusal_reason or "Facture transmise au Trésor public.", "invoices")
+        if inv.remaining <= 0:
+            raise PaymentRefused(f"La facture {inv.id} est déjà réglée.", "invoices")
+
+
+def check_amount(amount: Decimal, total_remaining: Decimal) -> None:
+    if amount <= 0:
+        raise PaymentRefused("Le montant doit être supérieur à zéro.", "amount")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise PaymentRefused("Le montant ne peut pas avoir plus de deux décimales.", "amount")
+    if amount > total_remaining:
+        raise PaymentRefused(
+            f"Le montant ({euros(amount)}) dépasse le reste à payer des factures choisies "
+            f"({euros(total_remaining)}).",
+            "amount",
+        )
+
+
+def validate(request: PaymentRequest, invoices: list[Invoice], modes: list[Mode]) -> dict[str, Any]:
+    """Every rule, in the order a cashier fixes them; returns the cleaned details."""
+    check_invoices(request, invoices)
+    check_amount(request.amount, sum((i.remaining for i in invoices), ZERO))
+    if request.mode not in modes:
+        raise PaymentRefused(f"La régie n'accepte pas le paiement par {request.mode.label_fr}.", "mode")
+    return check_details(request.mode, request.amount, request.details)
+
+
+def apply_pending(invoices: list[Invoice], expected: dict[int, Decimal]) -> list[Invoice]:
+    """Show the desk's unconfirmed payments on invoices read from Maelis or the cache.
+
+    `expected[n]` is what invoice n's amountPaid will be once they land; what
+    Maelis already shows counts, so nothing is counted twice."""
+    if not expected:
+        return invoices
+    shown = []
+    for inv in invoices:
+        target = expected.get(inv.number)
+        pending = max(ZERO, target - inv.paid) if target is not None else ZERO
+        shown.append(inv.with_pending(pending) if pending != inv.pending_paid else inv)
+    return shown
+
+
+class PaymentService:
+    """Recording payments; the desk's identity goes on each receipt."""
+
+    def __init__(self, cache: Cache, payments: Payments, *, operator: str, desk: str, clock,
+                 mode_overrides: dict[str, list[str]] | None = None):
+        self.cache = cache
+        self.payments = payments
+        self.operator = operator
+        self.desk = desk
+        self.desk_id = f"{desk}:{uuid.uuid4().hex[:8]}"  # this process, for leases
+        self.clock = clock
+        self.mode_overrides = mode_overrides
+
+    def modes_for(self, regie_code: int, regie_label: str) -> list[Mode]:
+        return accepted_modes(regie_code, regie_label, self.mode_overrides)
+
+    def record(self, request: PaymentRequest) -> PaymentRecord:
+        """Validate and record, atomically; raises PaymentRefused. Nothing is sent here.
+
+        The invoices' figures are the cache's latest Maelis data plus every
+        unconfirmed payment, read inside the transaction that holds the régie:
+        a second desk paying the same invoice at once is refused."""
+        now = self.clock()
+
+        def build(expected: dict[int, Decimal]) -> dict[str, Any]:
+            cached = {inv.number: inv for inv in self._cached(request.family, request.regie)}
+            missing = [n for n in request.invoices if n not in cached]
+            if missing:
+                raise PaymentRefused(
+                    f"Facture {missing[0]} inconnue pour la famille {request.family} dans cette régie.", "invoices"
+                )
+            invoices = apply_pending([cached[n] for n in request.invoices], expected)
+            modes = self.modes_for(request.regie, invoices[0].regie.label)
+            try:
+                details = validate(request, invoices, modes)
+            except PaymentRefused as refused:
+                if any(inv.pending_paid for inv in invoices) and refused.field in ("invoices", "amount"):
+                    raise PaymentRefused(
+                        f"{refused} Un paiement déjà enregistré (sur ce poste ou un autre) couvre ces factures.",
+                        refused.field,
+                    ) from None
+                raise
+            return {
+                "regie_label": invoices[0].regie.label,
+                "payer_name": invoices[0].payer_name,
+                "details": details,
+                "invoices": [
+                    {
+                        "number": inv.number,
+                        "id": inv.id,
+                        "label": inv.label,
+                        "amount": f"{inv.amount:.2f}",
+                        "share": f"{share:.2f}",
+                        # the paid amount Maelis will show once this payment has landed
+                        "expected_paid": f"{inv.paid + inv.pending_paid + share:.2f}",
+                    }
+                    for inv, share in allocate(invoices, request.amount)
+                    if share > 0
+                ],
+            }
+
+        return self.payments.record(
+            regie=request.regie,
+            family=request.family,
+            amount=request.amount,
+            mode=request.mode.value,
+            operator=self.operator,
+            desk=self.desk,
+            created_at=now,
+            year=now.astimezone(DESK_TZ).year,
+            desk_id=self.desk_id,
+            build=build,
+        )
+
+    def _cached(self, family: int, regie: int) -> list[Invoice]:
+        lists = self.cache.load_invoices(family, regie)
+        return lists[regie].invoices if regie in lists else []

@@ -1,0 +1,344 @@
+"""Sending recorded payments to Maelis, exactly once.
+
+The outbox (store.models.Outbox) drives this. States:
+
+    pending ──send──▶ sending ──ack──▶ sent ──Maelis reflects it──▶ confirmed
+       ▲                 │ business fault ─────────────────────────▶ rejected
+       │                 │ nothing left the desk (connection refused) ─▶ pending (backoff)
+       │                 └ answer lost / timeout / garbage / crash ─▶ uncertain
+       └──── reconcile: Maelis shows none of it ◀── uncertain ──▶ sent / review
+
+Why it never sends a payment twice
+----------------------------------
+Maelis does not deduplicate on refTransaction: the same call sent twice is
+two payments. So the desk must *know* a payment was not applied before it
+sends it again, and it finds out from the only witness it has, the invoices'
+`amountPaid`:
+
+1. Before sending, the transmitter reads the family's invoices in the régie
+   from Maelis and writes that **baseline** (amountPaid of each invoice of
+   the payment) in the outbox, with the state `sending`, durably, *then*
+   sends. A crash after that write leaves `sending` behind: whoever finds it
+   with its lease expired treats it as `uncertain`, because the request may
+   have left.
+2. Only a definite answer settles a send: an acknowledgement (`sent`), a
+   business fault (`rejected`: Maelis refused it whole, a cashier or a
+   supervisor must decide; never retried blindly), or a failure to connect
+   at all (nothing was sent: back to `pending`). Everything else - a
+   timeout, a connection cut after the request left, an HTML error page,
+   garbage, a server error - is `uncertain`.
+3. An `uncertain` payment is reconciled only once `settle` seconds have
+   passed since the request left, so a slow Maelis still working on it has
+   finished (a client timeout does not stop the server). The transmitter then
+   re-reads the invoices and compares with the baseline:
+   - the paid amounts grew by exactly the payment's amount: it was applied
+     → `sent` (and `confirmed`, since Maelis now shows it);
+   - they did not move: it was not applied → `pending`, sent again later
+     with a fresh baseline;
+   - they moved by anything else (someone paid these invoices elsewhere in
+     the meantime): the desk cannot tell → `review`, for a supervisor;
+     never resent automatically.
+   The comparison is only meaningful if nothing else of ours moves those
+   invoices meanwhile, so a payment is never sent while another payment of
+   the same family and régie is `sending` or `uncertain`.
+4. Two desks sharing the database: each transition happens under a lease
+   taken by an atomic UPDATE (store.Payments.claim), so one desk at a time
+   works on an entry, and a lease outlives any call it covers.
+
+A `sent` payment becomes `confirmed` as soon as any read of that family's
+régie from Maelis shows the amount applied (the transmitter re-reads right
+after the acknowledgement; the reader also checks on every refresh).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Callable
+
+from ..domain import ZERO, Invoice
+from ..maelis import MaelisAuthError, MaelisClient, MaelisError, MaelisFault, MaelisUnavailable
+from ..store import Cache
+from ..store.payments import PaymentRecord, Payments
+from .clock import invoice_window
+
+log = logging.getLogger(__name__)
+
+
+def _env_seconds(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass
+class TransmitReport:
+    """What one pass of the transmitter did, by outcome."""
+
+    sent: int = 0
+    confirmed: int = 0
+    retried: int = 0
+    uncertain: int = 0
+    rejected: int = 0
+    review: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def worked(self) -> int:
+        return self.sent + self.confirmed + self.retried + self.uncertain + self.rejected + self.review
+
+
+class Transmitter:
+    """Works through the outbox. `run_once()` is safe to call from any thread,
+    on any number of desks sharing the database."""
+
+    def __init__(
+        self,
+        client: MaelisClient | None,
+        cache: Cache,
+        payments: Payments,
+        *,
+        owner: str,
+        clock: Callable[[], datetime],
+        timeout: float,
+        settle: float | None = None,
+        backoff: float | None = None,
+    ):
+        self.client = client
+        self.cache = cache
+        self.payments = payments
+        self.owner = owner
+        self.clock = clock
+        # how long after a send whose outcome is unknown before reconciling it
+        self.settle = timedelta(seconds=settle if settle is not None else
+                                _env_seconds("MAELIS_DESK_SETTLE_SECONDS", max(60.0, 6 * timeout)))
+        # first retry delay; doubles up to 5 minutes
+        self.backoff = backoff if backoff is not None else _env_seconds("MAELIS_DESK_BACKOFF_SECONDS", 5.0)
+        # a lease covers a baseline read, a send and a confirmation read
+        self.lease = timedelta(seconds=4 * timeout + 10)
+
+    # -- one pass ---------------------------------------------------------------
+
+    def run_once(self, limit: int = 50) -> TransmitReport:
+        report = TransmitReport()
+        if self.client is None:
+            return report
+        for record in self.payments.due(self.clock(), limit):
+            try:
+                self._work(record, report)
+            except MaelisError as exc:  # a read failed mid-way: try again later
+                report.errors.append(f"{record.receipt} : {exc.message}")
+            except Exception:  # noqa: BLE001 - one bad entry must not stop the others
+                log.exception("Transmission of %s failed unexpectedly", record.receipt)
+                report.errors.append(f"{record.receipt} : erreur inattendue (voir le journal)")
+        return report
+
+    def _work(self, record: PaymentRecord, report: TransmitReport) -> None:
+        now = self.clock()
+        if record.state == "sending":
+            # Someone (maybe a crashed process) was sending it. If its lease is
+            # still running, leave it alone; otherwise the request may have left.
+            if not self.payments.claim(record.id, self.owner, now, self.lease, states=("sending",)):
+                report.skipped += 1
+                return
+            self.payments.transition(
+                record.id, self.owner, now, state="uncertain", action="recover", outcome="uncertain",
+                detail="envoi interrompu (arrêt du poste ?) : le paiement a pu partir",
+                sent_at=record.sent_at or now,
+            )
+            report.uncertain += 1
+            return
+        if record.state == "pending":
+            self._send(record, report)
+        elif record.state == "uncertain":
+            self._reconcile(record, report)
+        elif record.state == "sent":
+            self._confirm(record, report)
+
+    # -- reading Maelis ---------------------------------------------------------
+
+    def _read(self, record: PaymentRecord) -> dict[int, Invoice]:
+        """The payment's family and régie, read from Maelis now (and cached)."""
+        now = self.clock()
+        start, end = invoice_window(now)
+        invoices = self.client.read_invoices(record.family, record.regie, start, end)
+        self.cache.save_invoices(record.family, record.regie, invoices, now)
+        return {inv.number: inv for inv in invoices}
+
+    @staticmethod
+    def _paid(invoices: dict[int, Invoice], numbers: list[int]) -> dict[str, str]:
+        return {str(n): f"{invoices[n].paid:.2f}" if n in invoices else "0.00" for n in numbers}
+
+    @staticmethod
+    def _delta(record: PaymentRecord, invoices: dict[int, Invoice]) -> Decimal | None:
+        """How much the payment's invoices' amountPaid grew since the baseline."""
+        if not record.baseline:
+            return None
+        total = ZERO
+        for n in record.invoice_numbers:
+            if n not in invoices:
+                return None  # an invoice vanished from Maelis: let a person look
+            total += invoices[n].paid - Decimal(record.baseline[str(n)])
+        return total
+
+    def _retry_at(self, attempts: int) -> datetime:
+        delay = min(300.0, self.backoff * (2 ** max(0, attempts - 1)))
+        return self.clock() + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+    # -- pending → sending → sent | rejected | pending | uncertain ------------
+
+    def _send(self, record: PaymentRecord, report: TransmitReport) -> None:
+        now = self.clock()
+        if self.payments.busy_sibling(record.id, record.family, record.regie):
+            report.skipped += 1  # one unknown at a time per family and régie
+            return
+        if not self.payments.claim(record.id, self.owner, now, self.lease, states=("pending",)):
+            report.skipped += 1
+            return
+        try:
+            current = self._read(record)
+        except MaelisError as exc:
+            # Nothing was sent: try again later.
+            self.payments.transition(
+                record.id, self.owner, self.clock(), state="pending", action="baseline", outcome="retry",
+                detail=exc.message, attempts=record.attempts + 1, next_attempt_at=self._retry_at(record.attempts + 1),
+                last_error=exc.message,
+            )
+            report.retried += 1
+            return
+        baseline = self._paid(current, record.invoice_numbers)
+        sent_at = self.clock()
+        # Durable before the request leaves: from here on, a crash means "uncertain".
+        if not self.payments.transition(
+            record.id, self.owner, sent_at, state="sending", action="send", outcome="sending",
+            release=False, baseline=baseline, sent_at=sent_at, attempts=record.attempts + 1,
+        ):
+            report.skipped += 1
+            return
+        try:
+            ack = self.client.pay_invoices(
+                family=record.family,
+                regie=record.regie,
+                amount=record.amount,
+                paid_at=record.created_at,
+                reference=record.reference,
+                invoices=record.invoice_numbers,
+            )
+        except MaelisFault as fault:
+            if fault.is_business:
+                self.payments.transition(
+                    record.id, self.owner, self.clock(), state="rejected", action="send", outcome="rejected",
+                    detail=fault.text, last_error=fault.message,
+                )
+                report.rejected += 1
+                return
+            self._uncertain(record, fault, report)
+            return
+        except (MaelisUnavailable, MaelisAuthError) as exc:
+            if isinstance(exc, MaelisAuthError) or not exc.request_sent:
+                # Refused at the door (credentials) or never connected: not applied.
+                self.payments.transition(
+                    record.id, self.owner, self.clock(), state="pending", action="send", outcome="retry",
+                    detail=exc.message, next_attempt_at=self._retry_at(record.attempts + 1),
+                    last_error=exc.message,
+                )
+                report.retried += 1
+                return
+            self._uncertain(record, exc, report)
+            return
+        except MaelisError as exc:  # protocol error: the request left, the answer is unreadable
+            self._uncertain(record, exc, report)
+            return
+        self.payments.transition(
+            record.id, self.owner, self.clock(), state="sent", action="send", outcome="sent",
+            detail=ack, ack=ack, last_error=None, release=False,
+        )
+        report.sent += 1
+        self._confirm(self.payments.get(record.id), report, claimed=True)
+
+    def _uncertain(self, record: PaymentRecord, exc: MaelisError, report: TransmitReport) -> None:
+        self.payments.transition(
+            record.id, self.owner, self.clock(), state="uncertain", action="send", outcome="uncertain",
+            detail=exc.message, last_error=f"Réponse de Maelis perdue : {exc.message}",
+            next_attempt_at=self.clock() + self.settle,
+        )
+        report.uncertain += 1
+
+    # -- uncertain → sent | pending | review -----------------------------------
+
+    def _reconcile(self, record: PaymentRecord, report: TransmitReport) -> None:
+        now = self.clock()
+        if record.sent_at and now - record.sent_at < self.settle:
+            report.skipped += 1  # Maelis may still be working on it: wait
+            return
+        if not self.payments.claim(record.id, self.owner, now, self.lease, states=("uncertain",)):
+            report.skipped += 1
+            return
+        try:
+            current = self._read(record)
+        except MaelisError as exc:
+            self.payments.transition(
+                record.id, self.owner, self.clock(), state="uncertain", action="reconcile", outcome="retry",
+                detail=exc.message, next_attempt_at=self._retry_at(record.attempts),
+            )
+            report.errors.append(f"{record.receipt} : {exc.message}")
+            return
+        delta = self._delta(record, current)
+        if delta == record.amount:
+            self.payments.transition(
+                record.id, self.owner, self.clock(), state="confirmed", action="reconcile", outcome="applied",
+                detail=f"Maelis montre le paiement ({delta})", last_error=None,
+            )
+            report.confirmed += 1
+        elif delta == 0:
+            self.payments.transition(
+                record.id, self.owner, self.clock(), state="pending", action="reconcile", outcome="not-applied",
+                detail="Maelis ne montre pas le paiement : il sera renvoyé", next_attempt_at=self.clock(),
+            )
+            report.retried += 1
+        else:
+            why = ("une facture a disparu de Maelis" if delta is None else
+                   f"les montants payés ont varié de {delta} au lieu de {record.amount}")
+            self.payments.transition(
+                record.id, self.owner, self.clock(), state="review", action="reconcile", outcome="review",
+                detail=why, last_error=f"À vérifier par un superviseur : {why}.",
+            )
+            report.review += 1
+
+    # -- sent → confirmed -------------------------------------------------------
+
+    def _confirm(self, record: PaymentRecord, report: TransmitReport, *, claimed: bool = False) -> None:
+        if not claimed and not self.payments.claim(record.id, self.owner, self.clock(), self.lease, states=("sent",)):
+            report.skipped += 1
+            return
+        try:
+            current = self._read(record)
+        except MaelisError as exc:
+            self.payments.transition(
+                record.id, self.owner, self.clock(), state="sent", action="confirm", outcome="retry",
+                detail=exc.message, next_attempt_at=self._retry_at(1),
+            )
+            return
+        if confirm_from(record, current):
+            self.payments.transition(
+                record.id, self.owner, self.clock(), state="confirmed", action="confirm", outcome="confirmed",
+                detail="Maelis montre le paiement",
+            )
+            report.confirmed += 1
+        else:
+            self.payments.transition(
+                record.id, self.owner, self.clock(), state="sent", action="confirm", outcome="not-yet",
+                detail="accusé reçu, Maelis ne le montre pas encore", next_attempt_at=self._retry_at(2),
+            )
+
+
+def confirm_from(record: PaymentRecord, invoices: dict[int, Invoice]) -> bool:
+    """Does this Maelis reading reflect a payment acknowledged by Maelis?"""
+    delta = Transmitter._delta(record, invoices)
+    return delta is not None and delta >= record.amount

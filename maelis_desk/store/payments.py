@@ -1,0 +1,302 @@
+"""The payments' queries: recording (with the régie locked), the outbox, the attempts.
+
+The rules of *what* may be paid live in services/payments.py; this module
+makes them hold under concurrency: `record` runs the caller's check and the
+inserts in one transaction that holds the régie's receipt counter, so two
+desks sharing the database record one after the other and the second sees
+the first's payment.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+import peewee
+
+from .database import db
+from .models import Attempt, Outbox, Payment, ReceiptCounter
+
+CENTS = Decimal(100)
+
+#: states in which the money was taken but Maelis is not known to reflect it
+UNCONFIRMED = ("pending", "sending", "uncertain", "sent", "review")
+#: states the transmitter still works on by itself
+ACTIVE = ("pending", "sending", "uncertain", "sent")
+
+
+def to_cents(amount: Decimal) -> int:
+    cents = amount * CENTS
+    if cents != cents.to_integral_value():
+        raise ValueError(f"amount {amount} has fractions of a cent")
+    return int(cents)
+
+
+def from_cents(cents: int) -> Decimal:
+    return (Decimal(cents) / CENTS).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """A recorded payment with its transmission state (read-only view)."""
+
+    id: str
+    receipt: str
+    regie: int
+    regie_label: str
+    family: int
+    payer_name: str
+    amount: Decimal
+    mode: str
+    details: dict[str, Any]
+    invoices: list[dict[str, Any]]  # number, id, label, share (str), expected_paid (str)
+    operator: str
+    desk: str
+    created_at: datetime
+    state: str
+    attempts: int = 0
+    last_error: str | None = None
+    ack: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    baseline: dict[str, str] | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+
+    @property
+    def reference(self) -> str:
+        """refTransaction: derived from the payment's id, the same on every attempt."""
+        return f"MD-{self.id}"
+
+    @property
+    def invoice_numbers(self) -> list[int]:
+        return [int(i["number"]) for i in self.invoices]
+
+
+def _record(p: Payment, o: Outbox | None) -> PaymentRecord:
+    return PaymentRecord(
+        id=p.id,
+        receipt=p.receipt,
+        regie=p.regie,
+        regie_label=p.regie_label,
+        family=p.family,
+        payer_name=p.payer_name,
+        amount=from_cents(p.amount_cents),
+        mode=p.mode,
+        details=p.details,
+        invoices=p.invoices,
+        operator=p.operator,
+        desk=p.desk,
+        created_at=p.created_at,
+        state=o.state if o else "confirmed",
+        attempts=o.attempts if o else 0,
+        last_error=o.last_error if o else None,
+        ack=o.ack if o else None,
+        next_attempt_at=o.next_attempt_at if o else None,
+        sent_at=o.sent_at if o else None,
+        baseline=o.baseline if o else None,
+        lease_owner=o.lease_owner if o else None,
+        lease_until=o.lease_until if o else None,
+    )
+
+
+class Payments:
+    """Queries on payments and their outbox. Safe from any thread."""
+
+    def _writing(self):
+        # SQLite: take the write lock at BEGIN so the check and the insert see
+        # the same database; PostgreSQL: the counter row's lock does it.
+        if isinstance(db.obj, peewee.SqliteDatabase):
+            return db.atomic(lock_type="IMMEDIATE")
+        return db.atomic()
+
+    # -- recording ------------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        regie: int,
+        family: int,
+        amount: Decimal,
+        mode: str,
+        operator: str,
+        desk: str,
+        created_at: datetime,
+        year: int,
+        desk_id: str,
+        build: Callable[[dict[int, Decimal]], dict[str, Any]],
+    ) -> PaymentRecord:
+        """Record a payment and its outbox entry in one transaction.
+
+        `build(expected)` runs inside the transaction, given for each invoice
+        of this family and régie the paid amount that unconfirmed payments
+        already account for; it checks the rules (raising aborts everything,
+        the receipt number included) and returns the facts to store:
+        `invoices`, `regie_label`, `payer_name`, `details`."""
+        with self._writing():
+            ReceiptCounter.insert(regie=regie, year=year, last=0).on_conflict_ignore().execute()
+            ReceiptCounter.update(last=ReceiptCounter.last + 1).where(
+                (ReceiptCounter.regie == regie) & (ReceiptCounter.year == year)
+            ).execute()
+            seq = ReceiptCounter.get((ReceiptCounter.regie == regie) & (ReceiptCounter.year == year)).last
+            facts = build(self.expected_paid(family, regie))
+            payment_id = str(uuid.uuid4())
+            payment = Payment.create(
+                id=payment_id,
+                receipt=f"{regie}-{year}-{seq:06d}",
+                regie=regie,
+                regie_label=facts["regie_label"],
+                family=family,
+                payer_name=facts["payer_name"],
+                amount_cents=to_cents(amount),
+                mode=mode,
+                details=facts["details"],
+                invoices=facts["invoices"],
+                operator=operator,
+                desk=desk,
+                created_at=created_at,
+            )
+            outbox = Outbox.create(
+                payment=payment_id,
+                family=family,
+                regie=regie,
+                state="pending",
+                next_attempt_at=created_at,
+                updated_at=created_at,
+            )
+            Attempt.create(payment=payment_id, at=created_at, desk=desk_id, action="record", outcome="pending",
+                           detail=f"{from_cents(payment.amount_cents)} {mode}")
+        return _record(payment, outbox)
+
+    def expected_paid(self, family: int, regie: int) -> dict[int, Decimal]:
+        """Per invoice, the paid amount Maelis must show once every unconfirmed
+        payment of this family and régie has landed (max over payments)."""
+        query = (
+            Payment.select(Payment.invoices)
+            .join(Outbox, on=(Outbox.payment == Payment.id))
+            .where((Payment.family == family) & (Payment.regie == regie) & Outbox.state.in_(UNCONFIRMED))
+        )
+        expected: dict[int, Decimal] = {}
+        for (invoices,) in query.tuples():
+            for entry in invoices:
+                number, value = int(entry["number"]), Decimal(entry["expected_paid"])
+                expected[number] = max(expected.get(number, value), value)
+        return expected
+
+    def unconfirmed_regies(self, family: int) -> set[int]:
+        return {r for (r,) in Outbox.select(Outbox.regie).where(
+            (Outbox.family == family) & Outbox.state.in_(UNCONFIRMED)).tuples()}
+
+    # -- reading --------------------------------------------------------------
+
+    def get(self, payment_id: str) -> PaymentRecord | None:
+        p = Payment.get_or_none(Payment.id == payment_id)
+        return None if p is None else _record(p, Outbox.get_or_none(Outbox.payment == payment_id))
+
+    def by_receipt(self, receipt: str) -> PaymentRecord | None:
+        p = Payment.get_or_none(Payment.receipt == receipt)
+        return None if p is None else _record(p, Outbox.get_or_none(Outbox.payment == p.id))
+
+    def _select(self):
+        return Payment.select(Payment, Outbox).join(Outbox, peewee.JOIN.LEFT_OUTER, on=(Outbox.payment == Payment.id))
+
+    def list(self, *, states: Iterable[str] | None = None, family: int | None = None,
+             regie: int | None = None) -> list[PaymentRecord]:
+        query = self._select()
+        if states is not None:
+            query = query.where(Outbox.state.in_(list(states)))
+        if family is not None:
+            query = query.where(Payment.family == family)
+        if regie is not None:
+            query = query.where(Payment.regie == regie)
+        return [_record(p, p.outbox) for p in query.order_by(Payment.created_at, Payment.receipt)]
+
+    def attempts(self, payment_id: str) -> list[dict[str, Any]]:
+        return [
+            {"at": a.at, "desk": a.desk, "action": a.action, "outcome": a.outcome, "detail": a.detail}
+            for a in Attempt.select().where(Attempt.payment == payment_id).order_by(Attempt.at, Attempt.id)
+        ]
+
+    # -- the outbox's transitions ---------------------------------------------
+
+    def due(self, now: datetime, limit: int = 50) -> list[PaymentRecord]:
+        """Entries the transmitter may work on now, oldest first."""
+        query = self._select().where(
+            (Outbox.state.in_(ACTIVE))
+            & ((Outbox.next_attempt_at <= now) | (Outbox.state == "sending"))
+        )
+        return [_record(p, p.outbox) for p in query.order_by(Payment.created_at).limit(limit)]
+
+    def claim(self, payment_id: str, owner: str, now: datetime, lease: timedelta, *, states: tuple[str, ...]) -> bool:
+        """Take the lease on an entry in one of `states` whose lease is free or
+        expired. Atomic across desks: exactly one claimant wins."""
+        with self._writing():
+            changed = (
+                Outbox.update(lease_owner=owner, lease_until=now + lease, updated_at=now)
+                .where(
+                    (Outbox.payment == payment_id)
+                    & Outbox.state.in_(states)
+                    & (Outbox.lease_until.is_null() | (Outbox.lease_until <= now) | (Outbox.lease_owner == owner))
+                )
+                .execute()
+            )
+        return changed == 1
+
+    def busy_sibling(self, payment_id: str, family: int, regie: int) -> bool:
+        """Another payment of this family and régie is in flight or unresolved:
+        reconciling needs one unknown at a time per (family, régie)."""
+        return (
+            Outbox.select()
+            .where(
+                (Outbox.family == family) & (Outbox.regie == regie) & (Outbox.payment != payment_id)
+                & Outbox.state.in_(("sending", "uncertain"))
+            )
+            .exists()
+        )
+
+    def transition(
+        self,
+        payment_id: str,
+        owner: str,
+        now: datetime,
+        *,
+        state: str,
+        action: str,
+        outcome: str,
+        detail: str | None = None,
+        release: bool = True,
+        **fields: Any,
+    ) -> bool:
+        """Move an entry we hold the lease on to `state` and log the attempt.
+        Returns False (and changes nothing) if the lease was lost."""
+        values: dict[Any, Any] = {Outbox.state: state, Outbox.updated_at: now}
+        for name, value in fields.items():
+            values[getattr(Outbox, name)] = value
+        if release:
+            values[Outbox.lease_owner] = None
+            values[Outbox.lease_until] = None
+        with self._writing():
+            changed = Outbox.update(values).where(
+                (Outbox.payment == payment_id) & (Outbox.lease_owner == owner)
+            ).execute()
+            if changed:
+                Attempt.create(payment=payment_id, at=now, desk=owner, action=action, outcome=outcome, detail=detail)
+        return changed == 1
+
+    def confirm_if(self, payment_id: str, now: datetime, desk: str, detail: str) -> bool:
+        """sent → confirmed, by whoever saw Maelis reflect the payment."""
+        with self._writing():
+            changed = Outbox.update(state="confirmed", updated_at=now, lease_owner=None, lease_until=None).where(
+                (Outbox.payment == payment_id) & (Outbox.state == "sent")
+            ).execute()
+            if changed:
+                Attempt.create(payment=payment_id, at=now, desk=desk, action="confirm", outcome="confirmed",
+                               detail=detail)
+        return changed == 1
+
+    def counts(self) -> dict[str, int]:
+        return {state: n for state, n in Outbox.select(Outbox.state, peewee.fn.COUNT(Outbox.payment))
+                .group_by(Outbox.state).tuples()}
