@@ -55,46 +55,53 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _connection_options(g) -> None:
+    g.add_argument("--url", help="base des services Maelis (MAELIS_DESK_URL) ; absente : le Maelis de démonstration")
+    g.add_argument("--user", help="utilisateur Maelis (MAELIS_DESK_USER)")
+    g.add_argument("--password", help="mot de passe Maelis (MAELIS_DESK_PASSWORD ; sinon le trousseau du système)")
+    g.add_argument("--database", help="chemin ou URL de la base locale (MAELIS_DESK_DATABASE)")
+    g.add_argument("--timeout", help="délai de réponse de Maelis en secondes (MAELIS_DESK_TIMEOUT, défaut 5)")
+    g.add_argument("--offline", action="store_true", help="ne jamais interroger Maelis (MAELIS_DESK_OFFLINE)")
+    g.add_argument("-v", "--verbose", action="store_true", help="journal détaillé sur la sortie d'erreur")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = FrenchParser(
         prog="maelis-desk",
         description="Maelis Desk : caisse des régies de recettes. Sans commande : la fenêtre.",
     )
     parser.add_argument("--version", action="version", version=f"maelis-desk {__version__}")
-    g = parser.add_argument_group("connexion (chaque option a sa variable d'environnement)")
-    g.add_argument("--url", help="base des services Maelis (MAELIS_DESK_URL) ; absente : le Maelis de démonstration")
-    g.add_argument("--user", help="utilisateur Maelis (MAELIS_DESK_USER)")
-    g.add_argument("--password", help="mot de passe Maelis (MAELIS_DESK_PASSWORD ; sinon le trousseau du système)")
-    g.add_argument("--database", help="chemin ou URL de la base locale (MAELIS_DESK_DATABASE)")
-    g.add_argument("--timeout", help="délai de réponse de Maelis en secondes (MAELIS_DESK_TIMEOUT, défaut 5)")
-    g.add_argument("--offline", action="store_true", default=None, help="ne jamais interroger Maelis (MAELIS_DESK_OFFLINE)")
-    g.add_argument("-v", "--verbose", action="store_true", help="journal détaillé sur la sortie d'erreur")
+    _connection_options(parser.add_argument_group("connexion (chaque option a sa variable d'environnement)"))
+    parser.set_defaults(offline=None)  # None: let MAELIS_DESK_OFFLINE decide
+    # The same options are also accepted after the command (`families X --offline`).
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    _connection_options(common.add_argument_group("connexion"))
 
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchParser)
 
-    p = sub.add_parser("regies", help="liste des régies")
+    p = sub.add_parser("regies", parents=[common], help="liste des régies")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("families", help="chercher une famille par numéro ou par nom")
+    p = sub.add_parser("families", parents=[common], help="chercher une famille par numéro ou par nom")
     p.add_argument("text", metavar="TEXTE")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("family", help="le dossier d'une famille")
+    p = sub.add_parser("family", parents=[common], help="le dossier d'une famille")
     p.add_argument("number", metavar="NUMERO", type=positive_int)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("invoices", help="les factures d'une famille (par défaut : à payer)")
+    p = sub.add_parser("invoices", parents=[common], help="les factures d'une famille (par défaut : à payer)")
     p.add_argument("family", metavar="FAMILLE", type=positive_int)
     p.add_argument("--regie", metavar="CODE", type=positive_int)
     p.add_argument("--history", action="store_true", help="l'historique (payées, transmises) au lieu des factures à payer")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("pdf", help="enregistrer le PDF d'une facture")
+    p = sub.add_parser("pdf", parents=[common], help="enregistrer le PDF d'une facture")
     p.add_argument("regie", metavar="REGIE", type=positive_int)
     p.add_argument("invoice", metavar="FACTURE", type=positive_int)
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
 
-    p = sub.add_parser("pay", help="enregistrer un paiement au guichet (transmis ensuite à Maelis)")
+    p = sub.add_parser("pay", parents=[common], help="enregistrer un paiement au guichet (transmis ensuite à Maelis)")
     p.add_argument("family", metavar="FAMILLE", type=positive_int)
     p.add_argument("--regie", metavar="CODE", type=positive_int, required=True)
     p.add_argument("--invoice", metavar="N", type=positive_int, action="append", required=True,
@@ -112,13 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-transmit", action="store_true", help="ne pas tenter l'envoi à Maelis maintenant")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("outbox", help="les paiements pas encore confirmés par Maelis")
+    p = sub.add_parser("outbox", parents=[common], help="les paiements pas encore confirmés par Maelis")
     p.add_argument("--all", action="store_true", help="tous les paiements, confirmés compris")
     p.add_argument("--json", action="store_true")
 
-    sub.add_parser("transmit", help="envoyer maintenant à Maelis les paiements en attente")
+    sub.add_parser("transmit", parents=[common], help="envoyer maintenant à Maelis les paiements en attente")
 
-    p = sub.add_parser("receipt", help="réimprimer la quittance d'un paiement (PDF)")
+    p = sub.add_parser("receipt", parents=[common], help="réimprimer la quittance d'un paiement (PDF)")
     p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-000001")
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
 

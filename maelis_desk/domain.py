@@ -391,6 +391,7 @@ class RegieInvoices:
     regie: Regie
     invoices: list[Invoice] = field(default_factory=list)
     freshness: Freshness = field(default_factory=lambda: Freshness("cache", None))
+    failure: Exception | None = field(default=None, compare=False, repr=False)  # why Maelis was not used
 
     @property
     def to_pay(self) -> list[Invoice]:

@@ -23,6 +23,7 @@ from ..domain import ZERO, Invoice
 from ..formatting import DESK_TZ, euros
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
+from .failpoints import failpoint
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +280,7 @@ class PaymentService:
             year=now.astimezone(DESK_TZ).year,
             desk_id=self.desk_id,
             build=build,
+            on_written=lambda: failpoint("recorded"),
         )
 
     def _cached(self, family: int, regie: int) -> list[Invoice]:

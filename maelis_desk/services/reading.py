@@ -36,13 +36,14 @@ PARALLEL_CALLS = 3
 
 
 class NotInCache(MaelisError):
-    """Maelis did not answer and the cache has nothing to show instead."""
+    """Maelis did not answer and the cache has nothing to show instead.
 
-    exit_code = 3
+    Its exit code is its cause's (unreachable 3, authentication 4, protocol 6)."""
 
     def __init__(self, message: str, cause: MaelisError | None = None):
         super().__init__(message, detail=cause.message if cause else None)
         self.cause = cause
+        self.exit_code = cause.exit_code if cause is not None else 3
 
 
 class Offline(MaelisError):
@@ -201,7 +202,9 @@ class Reader:
         except MaelisError as exc:
             if not self._falls_back(exc):
                 raise
-            return self._from_cache(family, regie, exc.message)
+            result = self._from_cache(family, regie, exc.message)
+            result.failure = exc
+            return result
         now = self.clock()
         self.cache.save_invoices(family, regie.code, invoices, now)
         self._confirm_sent(family, regie, invoices)
@@ -222,8 +225,10 @@ class Reader:
             with ThreadPoolExecutor(PARALLEL_CALLS, thread_name_prefix="maelis-read") as pool:
                 results = list(pool.map(lambda r: self.regie_invoices(family, r), regies))
         if results and all(r.freshness.fetched_at is None for r in results):
+            cause = next((r.failure for r in results if r.failure is not None), None)
             error = next((r.freshness.error for r in results if r.freshness.error), None)
-            raise NotInCache(f"{error or 'Maelis hors ligne.'} Aucune facture de la famille {family} en cache.")
+            raise NotInCache(f"{error or 'Maelis hors ligne.'} Aucune facture de la famille {family} en cache.",
+                             cause)
         return results
 
     def _from_cache(self, family: int, regie: Regie, error: str | None = None) -> RegieInvoices:

@@ -65,6 +65,7 @@ from ..maelis import MaelisAuthError, MaelisClient, MaelisError, MaelisFault, Ma
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
 from .clock import invoice_window
+from .failpoints import failpoint
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,7 @@ class Transmitter:
         if not self.payments.claim(record.id, self.owner, now, self.lease, states=("pending",)):
             report.skipped += 1
             return
+        failpoint("claimed")
         try:
             current = self._read(record)
         except MaelisError as exc:
@@ -221,6 +223,7 @@ class Transmitter:
         ):
             report.skipped += 1
             return
+        failpoint("sending")
         try:
             ack = self.client.pay_invoices(
                 family=record.family,
@@ -255,11 +258,13 @@ class Transmitter:
         except MaelisError as exc:  # protocol error: the request left, the answer is unreadable
             self._uncertain(record, exc, report)
             return
+        failpoint("answered")  # Maelis applied it and said so, and we die before writing it down
         self.payments.transition(
             record.id, self.owner, self.clock(), state="sent", action="send", outcome="sent",
             detail=ack, ack=ack, last_error=None, release=False,
         )
         report.sent += 1
+        failpoint("sent")
         self._confirm(self.payments.get(record.id), report, claimed=True)
 
     def _uncertain(self, record: PaymentRecord, exc: MaelisError, report: TransmitReport) -> None:
@@ -269,6 +274,7 @@ class Transmitter:
             next_attempt_at=self.clock() + self.settle,
         )
         report.uncertain += 1
+        failpoint("uncertain")
 
     # -- uncertain → sent | pending | review -----------------------------------
 

@@ -128,6 +128,7 @@ class Payments:
         year: int,
         desk_id: str,
         build: Callable[[dict[int, Decimal]], dict[str, Any]],
+        on_written: Callable[[], None] | None = None,
     ) -> PaymentRecord:
         """Record a payment and its outbox entry in one transaction.
 
@@ -169,6 +170,8 @@ class Payments:
             )
             Attempt.create(payment=payment_id, at=created_at, desk=desk_id, action="record", outcome="pending",
                            detail=f"{from_cents(payment.amount_cents)} {mode}")
+            if on_written is not None:
+                on_written()  # still inside the transaction (crash tests)
         return _record(payment, outbox)
 
     def expected_paid(self, family: int, regie: int) -> dict[int, Decimal]:

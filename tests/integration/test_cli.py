@@ -1,0 +1,128 @@
+"""The command line as a user runs it: a real process, real HTTP, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from conftest import DEMO_FAMILY
+
+
+def run(*args, url=None, password="demo", env_extra=None, timeout=60):
+    env = dict(os.environ)
+    if url:
+        env.update({"MAELIS_DESK_URL": url, "MAELIS_DESK_USER": "demo", "MAELIS_DESK_PASSWORD": password})
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "maelis_desk", *args],
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )
+
+
+def test_demo_with_nothing_configured():
+    result = run("invoices", str(DEMO_FAMILY), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["family"] == DEMO_FAMILY and data["invoices"]
+    inv = data["invoices"][0]
+    for key in ("regie", "regie_label", "number", "id", "label", "date", "deadline", "amount", "paid",
+                "paid_treasury", "remaining", "status", "source", "fetched_at", "lines"):
+        assert key in inv
+    assert all(i["status"] == "to_pay" and i["source"] == "maelis" for i in data["invoices"])
+    assert all(Decimal(i["remaining"]) == Decimal(i["amount"]) - Decimal(i["paid"]) - Decimal(i["paid_treasury"])
+               for i in data["invoices"])
+    assert all(len(i["amount"].split(".")[1]) == 2 for i in data["invoices"])
+
+
+def test_history_json(simulator):
+    result = run("invoices", str(DEMO_FAMILY), "--history", "--json", url=simulator.url)
+    assert result.returncode == 0, result.stderr
+    statuses = {i["status"] for i in json.loads(result.stdout)["invoices"]}
+    assert statuses <= {"paid", "transmitted"} and statuses
+
+
+def test_text_output_in_french(simulator):
+    result = run("invoices", str(DEMO_FAMILY), url=simulator.url)
+    assert result.returncode == 0 and "reste dû" in result.stdout and "€" in result.stdout
+    result = run("families", str(DEMO_FAMILY), url=simulator.url)
+    assert result.returncode == 0 and str(DEMO_FAMILY) in result.stdout
+    result = run("regies", "--json", url=simulator.url)
+    assert len(json.loads(result.stdout)) == 9
+
+
+def test_family_and_pdf(simulator, tmp_path):
+    result = run("family", str(DEMO_FAMILY), "--json", url=simulator.url)
+    assert json.loads(result.stdout)["number"] == DEMO_FAMILY
+    invoices = json.loads(run("invoices", str(DEMO_FAMILY), "--json", url=simulator.url).stdout)["invoices"]
+    out = tmp_path / "f.pdf"
+    result = run("pdf", str(invoices[0]["regie"]), str(invoices[0]["number"]), "-o", str(out), url=simulator.url)
+    assert result.returncode == 0 and out.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (("family", "999999"), 5, "E02"),
+        (("invoices", "abc"), 2, "entier"),
+        (("nonsense",), 2, "erreur"),
+        (("invoices", str(DEMO_FAMILY), "--regie", "999"), 5, "Régie"),
+    ],
+)
+def test_exit_codes(simulator, args, code, message):
+    result = run(*args, url=simulator.url)
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_auth_refused(simulator):
+    result = run("regies", url=simulator.url, password="wrong")
+    assert result.returncode == 4 and "mot de passe" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_and_nothing_cached():
+    result = run("invoices", str(DEMO_FAMILY), url="http://127.0.0.1:9/maelis/services",
+                 env_extra={"MAELIS_DESK_TIMEOUT": "1"})
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+
+
+def test_protocol_error_and_nothing_cached(simulator):
+    simulator.set_fault("garbage")
+    result = run("regies", url=simulator.url)
+    assert result.returncode == 6 and "illisible" in result.stderr
+
+
+def test_cached_answer_is_labelled(simulator):
+    assert run("invoices", str(DEMO_FAMILY), url=simulator.url).returncode == 0
+    simulator.set_fault("down")
+    result = run("invoices", str(DEMO_FAMILY), "--json", url=simulator.url, env_extra={"MAELIS_DESK_TIMEOUT": "1"})
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["invoices"] and all(i["source"] == "cache" for i in data["invoices"])
+    assert "cache" in result.stderr
+
+
+def test_offline_search(simulator):
+    assert run("family", str(DEMO_FAMILY), url=simulator.url).returncode == 0
+    result = run("families", str(DEMO_FAMILY), "--offline", "--json", url=simulator.url)
+    assert result.returncode == 0 and json.loads(result.stdout)[0]["number"] == DEMO_FAMILY
+
+
+def test_simulator_command_prints_its_url_first(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "maelis_desk", "simulator", "--port", "0", "--families", "20",
+         "--state-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = proc.stdout.readline().strip()
+        assert first.startswith("http://127.0.0.1:") and first.endswith("/services")
+        result = run("regies", url=first)
+        assert result.returncode == 0 and "CANTINE" in result.stdout
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
