@@ -122,7 +122,7 @@ class Transmitter:
         # first retry delay; doubles up to 5 minutes
         self.backoff = backoff if backoff is not None else _env_seconds("MAELIS_DESK_BACKOFF_SECONDS", 5.0)
         # a lease covers a baseline read, a send and a confirmation read
-        self.lease = timedelta(seconds=4 * timeout + 10)
+        self.lease = timedelta(seconds=_env_seconds("MAELIS_DESK_LEASE_SECONDS", 4 * timeout + 10))
 
     # -- one pass ---------------------------------------------------------------
 
