@@ -196,10 +196,8 @@ class Transmitter:
 
     def _send(self, record: PaymentRecord, report: TransmitReport) -> None:
         now = self.clock()
-        if self.payments.busy_sibling(record.id, record.family, record.regie):
-            report.skipped += 1  # one unknown at a time per family and régie
-            return
-        if not self.payments.claim(record.id, self.owner, now, self.lease, states=("pending",)):
+        # One unknown at a time per family and régie (see the module's point 3).
+        if not self.payments.claim(record.id, self.owner, now, self.lease, states=("pending",), alone=True):
             report.skipped += 1
             return
         failpoint("claimed")

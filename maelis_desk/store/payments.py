@@ -233,10 +233,28 @@ class Payments:
         )
         return [_record(p, p.outbox) for p in query.order_by(Payment.created_at).limit(limit)]
 
-    def claim(self, payment_id: str, owner: str, now: datetime, lease: timedelta, *, states: tuple[str, ...]) -> bool:
+    def claim(self, payment_id: str, owner: str, now: datetime, lease: timedelta, *, states: tuple[str, ...],
+              alone: bool = False) -> bool:
         """Take the lease on an entry in one of `states` whose lease is free or
-        expired. Atomic across desks: exactly one claimant wins."""
+        expired. Atomic across desks: exactly one claimant wins.
+
+        `alone`: also require that no other payment of the same family and
+        régie is being sent, unresolved, or held by someone (reconciling needs
+        one unknown at a time per family and régie)."""
         with self._writing():
+            entry = Outbox.get_or_none(Outbox.payment == payment_id)
+            if entry is None:
+                return False
+            if alone:
+                others = Outbox.select().where(
+                    (Outbox.family == entry.family) & (Outbox.regie == entry.regie)
+                    & (Outbox.payment != payment_id)
+                    & (Outbox.state.in_(("sending", "uncertain"))
+                       | (Outbox.lease_until.is_null(False) & (Outbox.lease_until > now)
+                          & (Outbox.lease_owner != owner)))
+                )
+                if others.exists():
+                    return False
             changed = (
                 Outbox.update(lease_owner=owner, lease_until=now + lease, updated_at=now)
                 .where(
@@ -247,18 +265,6 @@ class Payments:
                 .execute()
             )
         return changed == 1
-
-    def busy_sibling(self, payment_id: str, family: int, regie: int) -> bool:
-        """Another payment of this family and régie is in flight or unresolved:
-        reconciling needs one unknown at a time per (family, régie)."""
-        return (
-            Outbox.select()
-            .where(
-                (Outbox.family == family) & (Outbox.regie == regie) & (Outbox.payment != payment_id)
-                & Outbox.state.in_(("sending", "uncertain"))
-            )
-            .exists()
-        )
 
     def transition(
         self,
