@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("transmit", parents=[common], help="envoyer maintenant à Maelis les paiements en attente")
 
+    p = sub.add_parser("sync", parents=[common], help="rafraîchir le cache là où les factures ont pu changer")
+    p.add_argument("--budget", type=positive_int, default=50, help="nombre maximal d'appels à Maelis (défaut 50)")
+
     p = sub.add_parser("receipt", parents=[common], help="réimprimer la quittance d'un paiement (PDF)")
     p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-000001")
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
@@ -387,6 +390,14 @@ def cmd_transmit(desk, args) -> int:
     return EXIT_OK
 
 
+def cmd_sync(desk, args) -> int:
+    report = desk.refresher.run_once(args.budget)
+    print(f"Listes de factures relues : {len(report.refreshed)}.")
+    if report.failed:
+        print(f"⚠ Arrêt : {report.failed}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_receipt(desk, args) -> int:
     from .services.receipts import receipt_pdf
 
@@ -429,6 +440,7 @@ COMMANDS: dict[str, Callable] = {
     "outbox": cmd_outbox,
     "transmit": cmd_transmit,
     "receipt": cmd_receipt,
+    "sync": cmd_sync,
 }
 
 

@@ -13,6 +13,7 @@ from .clock import utcnow
 from .health import MaelisHealth
 from .payments import PaymentService
 from .reading import Reader
+from .sync import Refresher
 from .transmission import Transmitter
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Desk:
         )
         self.reader = Reader(client, self.cache, self.health, payments=self.payments_store,
                              desk_id=self.payments.desk_id, clock=clock)
+        self.refresher = Refresher(self.reader, self.cache)
         self.transmitter = Transmitter(
             client, self.cache, self.payments_store, owner=self.payments.desk_id, clock=clock,
             timeout=settings.timeout,

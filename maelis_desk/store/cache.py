@@ -145,7 +145,8 @@ class Cache:
                     [{"regie": regie, "number": i.number, "family": family, "data": i.to_json()} for i in invoices]
                 ).on_conflict_replace().execute()
             InvoiceList.insert(
-                family=family, regie=regie, fetched_at=fetched_at, checked_at=fetched_at
+                family=family, regie=regie, fetched_at=fetched_at, checked_at=fetched_at,
+                to_pay=sum(1 for i in invoices if i.to_pay_at_regie),
             ).on_conflict_replace().execute()
 
     def mark_checked(self, family: int, regie: int, when: datetime) -> None:
@@ -171,6 +172,25 @@ class Cache:
     def load_invoice(self, regie: int, number: int) -> domain.Invoice | None:
         row = Invoice.get_or_none((Invoice.regie == regie) & (Invoice.number == number))
         return None if row is None else domain.Invoice.from_json(row.data)
+
+    def lists_to_refresh(
+        self, *, opened_since: datetime, to_pay_older_than: datetime, older_than: datetime, limit: int
+    ) -> list[tuple[int, int]]:
+        """(family, régie) lists worth re-reading, oldest first: of families a
+        desk opened lately, those with invoices to pay read before
+        `to_pay_older_than`, and any read before `older_than`."""
+        query = (
+            InvoiceList.select(InvoiceList.family, InvoiceList.regie)
+            .join(Family, on=(Family.number == InvoiceList.family))
+            .where(
+                (Family.opened_at >= opened_since)
+                & (((InvoiceList.to_pay > 0) & (InvoiceList.fetched_at < to_pay_older_than))
+                   | (InvoiceList.fetched_at < older_than))
+            )
+            .order_by(InvoiceList.fetched_at)
+            .limit(limit)
+        )
+        return list(query.tuples())
 
     def list_ages(self, family: int) -> dict[int, datetime]:
         return {

@@ -59,8 +59,9 @@ class FamilyWord(BaseModel):
 class InvoiceList(BaseModel):
     family = peewee.IntegerField()
     regie = peewee.IntegerField()
-    fetched_at = AwareDateTimeField()
+    fetched_at = AwareDateTimeField(index=True)
     checked_at = AwareDateTimeField(null=True)  # last attempt, successful or not
+    to_pay = peewee.IntegerField(default=0)  # invoices to pay at the régie: they change most
 
     class Meta:
         primary_key = peewee.CompositeKey("family", "regie")
