@@ -1,0 +1,62 @@
+"""Build the desk as a stand-alone folder with PyInstaller.
+
+    .venv/bin/pip install pyinstaller
+    .venv/bin/python build_spec.py            # → dist/maelis-desk/
+
+The bundle carries the demo Maelis' WSDLs and data (the client needs no
+WSDL on disk: it fetches them from the configured Maelis and keeps a copy),
+the resources (icons, styles) and Qt's French translations that PySide6
+ships. PySide6's PyInstaller hooks collect the Qt plugins (platforms, PDF).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def pyinstaller_args() -> list[str]:
+    sep = os.pathsep
+    data = [
+        (ROOT / "maelis_desk" / "simulator" / "wsdl", "maelis_desk/simulator/wsdl"),
+        (ROOT / "maelis_desk" / "simulator" / "data", "maelis_desk/simulator/data"),
+        (ROOT / "resources", "resources"),
+    ]
+    args = [
+        str(ROOT / "maelis_desk" / "__main__.py"),
+        "--name", "maelis-desk",
+        "--noconfirm",
+        "--clean",
+        "--windowed" if sys.platform in ("win32", "darwin") else "--console",
+        # zeep and peewee import some modules dynamically
+        "--collect-submodules", "zeep",
+        "--hidden-import", "playhouse.db_url",
+        "--hidden-import", "keyring.backends",
+        "--collect-submodules", "keyring.backends",
+        "--copy-metadata", "keyring",
+        "--copy-metadata", "zeep",
+    ]
+    icon = ROOT / "resources" / "icons" / "maelis-desk.ico"
+    if icon.exists():
+        args += ["--icon", str(icon)]
+    for source, target in data:
+        if source.exists():
+            args += ["--add-data", f"{source}{sep}{target}"]
+    return args
+
+
+def main() -> int:
+    try:
+        import PyInstaller.__main__
+    except ImportError:
+        print("PyInstaller is not installed: .venv/bin/pip install pyinstaller", file=sys.stderr)
+        return 1
+    PyInstaller.__main__.run(pyinstaller_args())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

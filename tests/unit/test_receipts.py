@@ -1,0 +1,68 @@
+"""The receipt (quittance) PDF: one page, the recorded facts, a duplicate mark on reprints."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtPdf import QPdfDocument
+
+from maelis_desk.services.receipts import receipt_pdf
+from maelis_desk.store.payments import PaymentRecord
+
+
+def record(**overrides) -> PaymentRecord:
+    values = dict(
+        id="3f1c2a9e-0000-4000-8000-000000000001", receipt="102-2026-000042", regie=102,
+        regie_label="CANTINE / CLAE", family=1312, payer_name="N'DIAYE-LEFÈVRE ZOÉ", amount=Decimal("1234.56"),
+        mode="cheque", details={"cheque_number": "0012345", "bank": "Crédit Agricole", "drawer": "Mme Éloïse Dupont"},
+        invoices=[{"number": 8, "id": "F10055591232", "label": "CLAE JANVIER 2023", "amount": "1300.00",
+                   "share": "1234.56", "expected_paid": "1234.56"}],
+        operator="Agnès", desk="guichet-1", created_at=datetime(2026, 2, 24, 9, 30, tzinfo=timezone.utc),
+        state="pending",
+    )
+    values.update(overrides)
+    return PaymentRecord(**values)
+
+
+def text_of(pdf: bytes) -> tuple[int, str]:
+    data = QByteArray(pdf)
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    doc = QPdfDocument()
+    doc.load(buffer)
+    assert doc.status() == QPdfDocument.Status.Ready
+    pages = doc.pageCount()
+    text = "\n".join(doc.getAllText(i).text() for i in range(pages))
+    doc.close()
+    return pages, text
+
+
+@pytest.fixture(autouse=True)
+def _app(qapp):
+    return qapp
+
+
+def test_receipt_names_everything_recorded():
+    pages, text = text_of(receipt_pdf(record(), city="Ville de Toulouse"))
+    flat = " ".join(text.split())
+    assert pages == 1
+    for expected in ("QUITTANCE", "102-2026-000042", "CANTINE / CLAE", "1312", "N'DIAYE-LEFÈVRE ZOÉ",
+                     "Chèque", "0012345", "Crédit Agricole", "Mme Éloïse Dupont", "F10055591232",
+                     "1 234,56 €", "24/02/2026", "Agnès", "guichet-1"):
+        assert expected in flat.replace("\u00a0", " "), expected
+    assert "DUPLICATA" not in flat
+
+
+def test_cash_receipt_shows_the_change_and_reprint_is_marked():
+    cash = record(mode="especes", amount=Decimal("57.50"), details={"cash_given": "60.00", "change": "2.50"})
+    pages, text = text_of(receipt_pdf(cash, duplicate=True, printed_at=datetime(2026, 3, 1, tzinfo=timezone.utc)))
+    flat = " ".join(text.split()).replace("\u00a0", " ")
+    assert pages == 1 and "DUPLICATA" in flat and "Espèces" in flat
+    assert "60,00 €" in flat and "2,50 €" in flat and "57,50 €" in flat
+
+
+def test_same_payment_same_receipt():
+    assert receipt_pdf(record()) == receipt_pdf(record())
