@@ -83,3 +83,56 @@ def parse_amount(text: str) -> Decimal:
         return Decimal(cleaned.replace(",", ".")).quantize(Decimal("0.01"))
     except InvalidOperation:  # pragma: no cover - the pattern already checked
         raise AmountError(f"Montant invalide : « {text.strip()} ».") from None
+
+
+_UNITS = ["zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
+          "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf"]
+_TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
+
+
+def _below_100(n: int) -> str:
+    if n < 20:
+        return _UNITS[n]
+    tens, unit = divmod(n, 10)
+    if tens in (7, 9):  # soixante-dix, quatre-vingt-dix
+        base = "soixante" if tens == 7 else "quatre-vingt"
+        return f"{base}-et-onze" if n == 71 else f"{base}-{_UNITS[10 + unit]}"
+    if tens == 8:
+        return "quatre-vingts" if unit == 0 else f"quatre-vingt-{_UNITS[unit]}"
+    if unit == 0:
+        return _TENS[tens]
+    return f"{_TENS[tens]}-et-un" if unit == 1 else f"{_TENS[tens]}-{_UNITS[unit]}"
+
+
+def _below_1000(n: int) -> str:
+    hundreds, rest = divmod(n, 100)
+    if hundreds == 0:
+        return _below_100(rest)
+    head = "cent" if hundreds == 1 else f"{_UNITS[hundreds]}-cent{'s' if rest == 0 else ''}"
+    return head if rest == 0 else f"{head}-{_below_100(rest)}"
+
+
+def number_in_words(n: int) -> str:
+    """French numbers in words, 1990 spelling (hyphens everywhere): 1234 → mille-deux-cent-trente-quatre."""
+    if n < 1000:
+        return _below_1000(n)
+    if n < 1_000_000:
+        thousands, rest = divmod(n, 1000)
+        head = "mille" if thousands == 1 else f"{_below_1000(thousands).removesuffix('s')}-mille"
+        return head if rest == 0 else f"{head}-{_below_1000(rest)}"
+    millions, rest = divmod(n, 1_000_000)
+    head = f"{number_in_words(millions)}-million{'s' if millions > 1 else ''}"
+    return head if rest == 0 else f"{head}-{number_in_words(rest)}"
+
+
+def euros_in_words(amount: Decimal) -> str:
+    """The sum written in full, as on a receipt: « mille-deux-cent-trente-quatre euros et cinquante-six centimes »."""
+    value = Decimal(amount).quantize(Decimal("0.01"))
+    units, cents = int(value), int((value - int(value)) * 100)
+    parts = []
+    if units or not cents:
+        of = "d'" if units and units % 1_000_000 == 0 else ""  # un million d'euros
+        parts.append(f"{number_in_words(units)} {of}euro{'s' if units > 1 else ''}")
+    if cents:
+        parts.append(f"{number_in_words(cents)} centime{'s' if cents > 1 else ''}")
+    return " et ".join(parts)

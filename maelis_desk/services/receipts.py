@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
-from ..formatting import euros, fr_datetime
+from ..formatting import euros, euros_in_words, fr_datetime
 from ..store.payments import PaymentRecord
 from .payments import MODE_LABELS, Mode
 
@@ -95,7 +95,10 @@ def receipt_pdf(payment: PaymentRecord, *, city: str = "Ville", duplicate: bool 
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(width - 35, 9, _text("Total encaissé"), border=1, align="R")
     pdf.cell(35, 9, _text(euros(payment.amount)), border=1, align="R")
-    pdf.ln(16)
+    pdf.ln(12)
+    pdf.set_font("Helvetica", "I", 10)
+    pdf.multi_cell(width, 5, _text(f"Reçu la somme de : {euros_in_words(payment.amount)}."))
+    pdf.ln(4)
 
     pdf.set_font("Helvetica", "", 9)
     pdf.multi_cell(

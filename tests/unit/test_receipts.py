@@ -51,7 +51,8 @@ def test_receipt_names_everything_recorded():
     assert pages == 1
     for expected in ("QUITTANCE", "102-2026-000042", "CANTINE / CLAE", "1312", "N'DIAYE-LEFÈVRE ZOÉ",
                      "Chèque", "0012345", "Crédit Agricole", "Mme Éloïse Dupont", "F10055591232",
-                     "1 234,56 €", "24/02/2026", "Agnès", "guichet-1"):
+                     "1 234,56 €", "24/02/2026", "Agnès", "guichet-1",
+                     "mille-deux-cent-trente-quatre euros et cinquante-six centimes"):
         assert expected in flat.replace("\u00a0", " "), expected
     assert "DUPLICATA" not in flat
 
