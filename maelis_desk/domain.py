@@ -11,12 +11,15 @@ Each dataclass converts to and from a JSON-friendly dict (`to_json` /
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 ZERO = Decimal("0")
+_APOSTROPHES = re.compile("['\u2019]")
+_NAME_SEPARATORS = re.compile("[\\s'\u2019-]+")
 CENT = Decimal("0.01")
 
 
@@ -173,8 +176,11 @@ class Family:
         """Every word the offline search may match (normalised by the store)."""
         words = {str(self.number)}
         for p in (*self.guardians, *self.children):
-            words.update(f"{p.lastname} {p.firstname}".replace("-", " ").replace("'", " ").split())
-            words.update(p.lastname.split())
+            for name in (p.lastname, p.firstname):
+                words.update(w for w in _NAME_SEPARATORS.split(name) if w)  # N'DIAYE-LEFÈVRE → N, DIAYE, LEFÈVRE
+                no_apostrophe = _APOSTROPHES.sub("", name)
+                words.update(w for w in re.split(r"[\s-]+", no_apostrophe) if w)  # NDIAYE: typed without it
+                words.add(_NAME_SEPARATORS.sub("", name))  # NDIAYELEFÈVRE
         return words
 
 
@@ -314,8 +320,10 @@ class Invoice:
     def refusal_reason(self) -> str | None:
         """Why the régie may not take payment for this invoice, in French; None if it may."""
         if self.is_transmitted and self.remaining > 0:
+            from .formatting import fr_date  # pure formatting, no I/O
+
             return (
-                f"Facture transmise au Trésor public le {self.transmitted_at:%d/%m/%Y} : "
+                f"Facture transmise au Trésor public le {fr_date(self.transmitted_at)} : "
                 "la famille doit la régler auprès du Trésor public."
             )
         if self.remaining <= 0:

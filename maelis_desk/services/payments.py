@@ -57,7 +57,7 @@ _BASIC = [Mode.ESPECES, Mode.CHEQUE, Mode.CARTE, Mode.VIREMENT]
 # What a régie's founding act usually accepts, guessed from its label; a
 # settings entry `regie_modes` ({"102": ["especes", "cheque"]}) overrides it.
 _EXTRA_BY_LABEL = [
-    (("CRECHE", "CRÈCHE", "PETITE ENFANCE", "HALTE"), [Mode.CESU]),
+    (("CRECHE", "CRÈCHE", "HALTE"), [Mode.CESU]),
     (("LOISIRS", "ALSH"), [Mode.CESU, Mode.ANCV]),
     (("SEJOUR", "SÉJOUR", "VACANCES", "SPORT", "PISCINE", "CONSERVATOIRE", "CULTURE"), [Mode.ANCV]),
 ]
@@ -67,10 +67,11 @@ def accepted_modes(regie_code: int, regie_label: str, overrides: dict[str, list[
     """The payment modes this régie accepts (CESU is never taken for school canteens)."""
     if overrides and str(regie_code) in overrides:
         return [Mode(m) for m in overrides[str(regie_code)] if m in Mode._value2member_map_]
-    label = regie_label.upper()
+    label_words = regie_label.upper().replace("/", " ").replace("-", " ").split()
     modes = list(_BASIC)
     for words, extra in _EXTRA_BY_LABEL:
-        if any(w in label for w in words):
+        # whole words or their plurals: SPORT(S), never the SPORT of TRANSPORT
+        if any(lw.startswith(w) for w in words for lw in label_words):
             modes += [m for m in extra if m not in modes]
     return modes
 

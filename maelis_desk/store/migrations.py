@@ -12,10 +12,21 @@ import logging
 from datetime import datetime, timezone
 
 import peewee
+from playhouse import migrate as pw_migrate
 
 from . import models
 
 log = logging.getLogger(__name__)
+
+
+def _add_column(database: peewee.Database, model, name: str) -> None:
+    """Add a model's column unless the table already has it (it does when the
+    table was created by a later step from the current models)."""
+    table = model._meta.table_name
+    if name in {c.name for c in database.get_columns(table)}:
+        return
+    field = model._meta.fields[name]
+    pw_migrate.migrate(pw_migrate.SchemaMigrator.from_database(database).add_column(table, field.column_name, field))
 
 
 def _v1_cache(database: peewee.Database) -> None:
@@ -28,9 +39,22 @@ def _v2_payments(database: peewee.Database) -> None:
     database.create_tables(models.PAYMENT_MODELS)
 
 
+def _v3_list_to_pay(database: peewee.Database) -> None:
+    """How many invoices of a list are to pay, for the scheduled refresh."""
+    _add_column(database, models.InvoiceList, "to_pay")
+    database.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "invoice_list_fetched_at" ON "invoice_list" ("fetched_at")'
+    )
+
+
+# A new database gets the current models' tables at once and LATEST as its
+# version (Vorta's way); an existing one runs the steps above its version.
+# Steps create tables from the current models, so a step that adds a column
+# must tolerate a table that already has it (`_add_column`).
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "invoice cache", _v1_cache),
     (2, "payments and outbox", _v2_payments),
+    (3, "invoice lists: to_pay", _v3_list_to_pay),
 ]
 
 LATEST = MIGRATIONS[-1][0]
@@ -58,6 +82,12 @@ def migrate(database: peewee.Database) -> int:
                 f"La base de données (version {version}) vient d'une version plus récente "
                 f"de Maelis Desk (qui connaît la version {LATEST}) : mettez le poste à jour."
             )
+        if version == 0 and not database.table_exists(models.InvoiceList._meta.table_name):
+            database.create_tables(models.CACHE_MODELS + models.PAYMENT_MODELS)
+            now = datetime.now(timezone.utc)
+            for number, _name, _step in MIGRATIONS:  # the history says every version is there
+                models.SchemaVersion.create(version=number, applied_at=now)
+            return LATEST
         for number, name, step in MIGRATIONS:
             if number <= version:
                 continue
