@@ -11,7 +11,9 @@ Each dataclass converts to and from a JSON-friendly dict (`to_json` /
 from __future__ import annotations
 
 import enum
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -251,6 +253,39 @@ class InvoiceLine:
         )
 
 
+class LazyLines(Sequence):
+    """An invoice's lines kept as JSON text until someone looks at them.
+
+    Tables and totals never need the lines, the detail pane does: reading a
+    family from the cache decodes only what is shown (see store.cache)."""
+
+    __slots__ = ("_raw", "_lines")
+
+    def __init__(self, raw: str):
+        self._raw = raw
+        self._lines: tuple[InvoiceLine, ...] | None = None
+
+    def _decoded(self) -> tuple[InvoiceLine, ...]:
+        if self._lines is None:
+            self._lines = tuple(InvoiceLine.from_json(x) for x in json.loads(self._raw))
+        return self._lines
+
+    def __getitem__(self, index):
+        return self._decoded()[index]
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, (tuple, LazyLines)) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
+
+
 @dataclass(frozen=True)
 class Invoice:
     """One invoice as Maelis describes it (InvoiceBean), plus, when the desk
@@ -370,7 +405,8 @@ class Invoice:
             paid_treasury=Decimal(d["paid_treasury"]),
             transmitted_at=_dt(d.get("transmitted_at")),
             payer=Person.from_json(d["payer"]) if d.get("payer") else None,
-            lines=tuple(InvoiceLine.from_json(x) for x in d.get("lines", ())),
+            lines=(LazyLines(d["lines"]) if isinstance(d.get("lines"), str)
+                   else tuple(InvoiceLine.from_json(x) for x in d.get("lines", ()))),
         )
 
 

@@ -5,6 +5,7 @@ Takes and returns domain objects; nobody above this package sees peewee.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -122,7 +123,12 @@ class Cache:
                     )
                 )
             )
-        numbers = query.distinct().order_by(FamilyWord.family).limit(limit)
+        # No ORDER BY: walking the (word, family) index, the database stops at
+        # the `limit`-th family instead of sorting every match of a short prefix;
+        # the closest words come first (DUPONT before DUPUIS for "dup").
+        numbers = [n for (n,) in query.distinct().limit(limit).tuples()]
+        if not numbers:
+            return []
         rows = Family.select(Family.data).where(Family.number.in_(numbers)).order_by(Family.number)
         return [domain.Family.from_json(r.data) for r in rows]
 
@@ -138,12 +144,18 @@ class Cache:
         self, family: int, regie: int, invoices: list[domain.Invoice], fetched_at: datetime
     ) -> None:
         """Replace what the cache knows of this family's invoices in this régie."""
+        rows = [(regie, i.number, family, _stored(i)) for i in invoices]
         with db.atomic():
             Invoice.delete().where((Invoice.family == family) & (Invoice.regie == regie)).execute()
-            if invoices:
-                Invoice.insert_many(
-                    [{"regie": regie, "number": i.number, "family": family, "data": i.to_json()} for i in invoices]
-                ).on_conflict_replace().execute()
+            if rows:
+                # Plain executemany: peewee's query building cost more than the writes.
+                p = db.param
+                db.cursor().executemany(
+                    f'INSERT INTO "invoice" ("regie", "number", "family", "data") VALUES ({p}, {p}, {p}, {p}) '
+                    'ON CONFLICT ("regie", "number") DO UPDATE SET "family" = excluded."family", '
+                    '"data" = excluded."data"',
+                    rows,
+                )
             InvoiceList.insert(
                 family=family, regie=regie, fetched_at=fetched_at, checked_at=fetched_at,
                 to_pay=sum(1 for i in invoices if i.to_pay_at_regie),
@@ -155,23 +167,31 @@ class Cache:
         ).execute()
 
     def load_invoices(self, family: int, regie: int | None = None) -> dict[int, CachedList]:
-        """The cached lists of a family (every régie read at least once), by régie code."""
-        lists = InvoiceList.select(InvoiceList.regie, InvoiceList.fetched_at).where(InvoiceList.family == family)
-        rows = Invoice.select(Invoice.regie, Invoice.data).where(Invoice.family == family)
+        """The cached lists of a family (every régie read at least once), by régie code.
+
+        One indexed query, no query building: this is the read a cashier waits
+        for when Maelis is down. Lines stay JSON until looked at (LazyLines)."""
+        p = db.param
+        where, params = f'"family" = {p}', (family,)
         if regie is not None:
-            lists = lists.where(InvoiceList.regie == regie)
-            rows = rows.where(Invoice.regie == regie)
-        result = {
-            code: CachedList(code, [], fetched_at) for code, fetched_at in lists.tuples().iterator()
-        }
-        for code, data in rows.tuples().iterator():
-            if code in result:
-                result[code].invoices.append(domain.Invoice.from_json(data))
+            where, params = where + f' AND "regie" = {p}', params + (regie,)
+        result: dict[int, CachedList] = {}
+        for code, fetched_at in db.execute_sql(f'SELECT "regie", "fetched_at" FROM "invoice_list" WHERE {where}',
+                                               params):
+            result[code] = CachedList(code, [], _aware(fetched_at))
+        loads, from_json = json.loads, domain.Invoice.from_json
+        rows = db.execute_sql(f'SELECT "regie", "data" FROM "invoice" WHERE {where} ORDER BY "regie", "number"',
+                              params)
+        for code, data in rows:
+            cached = result.get(code)
+            if cached is not None:
+                cached.invoices.append(from_json(loads(data)))
         return result
 
     def load_invoice(self, regie: int, number: int) -> domain.Invoice | None:
         row = Invoice.get_or_none((Invoice.regie == regie) & (Invoice.number == number))
         return None if row is None else domain.Invoice.from_json(row.data)
+
 
     def lists_to_refresh(
         self, *, opened_since: datetime, to_pay_older_than: datetime, older_than: datetime, limit: int
@@ -199,3 +219,15 @@ class Cache:
             .where(InvoiceList.family == family)
             .tuples()
         }
+
+
+def _aware(value) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _stored(invoice: domain.Invoice) -> str:
+    """An invoice as the cache keeps it: its contract data as JSON, with the
+    lines as one JSON string inside, decoded only when someone looks at them."""
+    data = invoice.to_json()
+    data["lines"] = json.dumps(data["lines"], ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

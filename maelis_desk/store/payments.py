@@ -9,6 +9,7 @@ the first's payment.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -177,16 +178,23 @@ class Payments:
     def expected_paid(self, family: int, regie: int) -> dict[int, Decimal]:
         """Per invoice, the paid amount Maelis must show once every unconfirmed
         payment of this family and régie has landed (max over payments)."""
-        query = (
-            Payment.select(Payment.invoices)
-            .join(Outbox, on=(Outbox.payment == Payment.id))
-            .where((Payment.family == family) & (Payment.regie == regie) & Outbox.state.in_(UNCONFIRMED))
+        return self.expected_paid_by_regie(family).get(regie, {})
+
+    def expected_paid_by_regie(self, family: int) -> dict[int, dict[int, Decimal]]:
+        """`expected_paid` for every régie of a family, in one query."""
+        p = db.param
+        states = ", ".join(p for _ in UNCONFIRMED)
+        rows = db.execute_sql(
+            f'SELECT p."regie", p."invoices" FROM "outbox" AS o JOIN "payment" AS p ON p."id" = o."payment" '
+            f'WHERE o."family" = {p} AND o."state" IN ({states})',
+            (family, *UNCONFIRMED),
         )
-        expected: dict[int, Decimal] = {}
-        for (invoices,) in query.tuples():
-            for entry in invoices:
+        expected: dict[int, dict[int, Decimal]] = {}
+        for regie, invoices in rows:
+            per_regie = expected.setdefault(regie, {})
+            for entry in json.loads(invoices):
                 number, value = int(entry["number"]), Decimal(entry["expected_paid"])
-                expected[number] = max(expected.get(number, value), value)
+                per_regie[number] = max(per_regie.get(number, value), value)
         return expected
 
     def unconfirmed_regies(self, family: int) -> set[int]:

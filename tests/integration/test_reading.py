@@ -147,3 +147,21 @@ def test_scheduled_refresh_rereads_only_what_may_have_changed(make_desk, simulat
     desk.reader.clock = lambda: later + timedelta(days=30)
     report = desk.refresher.run_once(budget=100)
     assert report.failed and report.refreshed == []
+
+
+def test_a_recorded_payment_shows_at_once_without_asking_maelis(make_desk, simulator):
+    from maelis_desk.services.payments import Mode, PaymentRequest
+
+    desk = make_desk()
+    view = desk.reader.open_family(DEMO_FAMILY)
+    regie = next(r for r in view.regies if r.to_pay)
+    invoice = regie.to_pay[0]
+    desk.payments.record(PaymentRequest(DEMO_FAMILY, regie.regie.code, [invoice.number], invoice.remaining,
+                                        Mode.CHEQUE, {"cheque_number": "123"}))
+    simulator.set_fault("down")  # proves no call is made
+    updated = desk.reader.with_payments(view)
+    shown = next(i for r in updated.regies for i in r.invoices if i.number == invoice.number
+                 and i.regie.code == regie.regie.code)
+    assert shown.status.value == "pending" and shown.remaining == 0
+    assert updated.due == view.due - invoice.remaining
+    assert [r.freshness for r in updated.regies] == [r.freshness for r in view.regies]

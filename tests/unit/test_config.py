@@ -1,0 +1,183 @@
+"""Settings: where they come from, what is written, what is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from maelis_desk.config import (
+    DEFAULT_TIMEOUT,
+    Settings,
+    SettingsError,
+    config_dir,
+    data_dir,
+    load_settings,
+    save_settings,
+    settings_file,
+)
+
+URL = "https://maelis.example.org/maelisws-recette/services"
+
+
+@pytest.fixture
+def env(tmp_path):
+    """An environment of our own: only MAELIS_DESK_HOME set."""
+    return {"MAELIS_DESK_HOME": str(tmp_path / "home")}
+
+
+def write_file(env, data):
+    path = settings_file(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_home_moves_config_and_data(tmp_path, env):
+    home = tmp_path / "home"
+    assert config_dir(env) == home / "config"
+    assert data_dir(env) == home / "data"
+    assert settings_file(env) == home / "config" / "settings.json"
+    settings = load_settings(env=env)
+    assert settings.home == home / "data"
+    assert Path(settings.database_spec) == home / "data" / "demo" / "maelis-desk.sqlite3"
+    real = load_settings({"url": URL, "password": "x"}, env=env)
+    assert Path(real.database_spec) == home / "data" / "maelis-desk.sqlite3"
+    assert real.wsdl_dir == home / "data" / "wsdl"
+
+
+def test_the_autouse_fixture_home_is_used_by_default(desk_home):
+    assert config_dir() == desk_home / "config"
+    assert load_settings().home == desk_home / "data"
+
+
+def test_defaults_are_the_demo_with_demo_credentials(env):
+    settings = load_settings(env=env)
+    assert settings.demo and settings.url is None
+    assert settings.user == "demo" and settings.password == "demo"
+    assert settings.timeout == DEFAULT_TIMEOUT and settings.offline is False
+
+
+def test_demo_ignores_configured_credentials(env):
+    settings = load_settings({"user": "agent", "password": "secret"}, env={**env, "MAELIS_DESK_USER": "x"})
+    assert settings.user == "demo" and settings.password == "demo"
+
+
+def test_precedence_file_then_env_then_overrides(env):
+    write_file(env, {"url": "https://file/services", "user": "file-user", "timeout": 7, "operator": "File",
+                     "database": "/tmp/file.sqlite3", "city": "Ville de Test"})
+    from_file = load_settings({"password": "p"}, env=env)
+    assert from_file.url == "https://file/services" and from_file.user == "file-user"
+    assert from_file.timeout == 7.0 and from_file.operator == "File" and from_file.city == "Ville de Test"
+
+    env2 = {**env, "MAELIS_DESK_URL": "https://env/services", "MAELIS_DESK_TIMEOUT": "12,5",
+            "MAELIS_DESK_OPERATOR": "Env", "MAELIS_DESK_OFFLINE": "oui"}
+    from_env = load_settings({"password": "p"}, env=env2)
+    assert from_env.url == "https://env/services" and from_env.timeout == 12.5
+    assert from_env.user == "file-user"  # not in the environment: the file's
+    assert from_env.operator == "Env" and from_env.offline is True
+    assert from_env.database == "/tmp/file.sqlite3"
+
+    over = load_settings({"url": "https://cli/services", "timeout": "3", "password": "p", "user": None}, env=env2)
+    assert over.url == "https://cli/services" and over.timeout == 3.0
+    assert over.user == "file-user"  # None means "not given", not "empty"
+    assert over.operator == "Env"
+
+
+def test_empty_environment_variables_are_not_set(env):
+    write_file(env, {"url": "https://file/services", "user": "u"})
+    settings = load_settings({"password": "p"}, env={**env, "MAELIS_DESK_URL": "", "MAELIS_DESK_USER": ""})
+    assert settings.url == "https://file/services" and settings.user == "u"
+
+
+def test_password_from_the_environment(env):
+    settings = load_settings({"url": URL, "user": "agent"}, env={**env, "MAELIS_DESK_PASSWORD": "s3cret"})
+    assert settings.password == "s3cret"
+    assert "s3cret" not in repr(settings)
+
+
+def test_no_password_without_keyring(env):
+    # conftest selects the null keyring: nothing to read
+    settings = load_settings({"url": URL, "user": "agent"}, env=env)
+    assert settings.password is None
+
+
+def test_a_password_in_the_file_is_ignored(env):
+    write_file(env, {"url": URL, "user": "agent", "password": "leaked"})
+    assert load_settings(env=env).password is None
+
+
+def test_unknown_keys_in_the_file_are_ignored(env):
+    write_file(env, {"url": URL, "colour": "blue", "user": "a"})
+    assert load_settings({"password": "p"}, env=env).url == URL
+
+
+def test_save_settings_never_writes_the_password_and_is_private(env):
+    settings = load_settings({"url": URL, "user": "agent", "password": "s3cret-P4ss", "timeout": 9,
+                              "regie_modes": {102: ["especes", "cheque"]}}, env=env)
+    path = save_settings(settings, env=env)
+    assert path == settings_file(env)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    text = path.read_text(encoding="utf-8")
+    assert "s3cret-P4ss" not in text and "password" not in text
+    stored = json.loads(text)
+    assert stored["url"] == URL and stored["user"] == "agent" and stored["timeout"] == 9.0
+    assert "home" not in stored and "offline" not in stored and "demo_url" not in stored
+    assert not path.with_suffix(".tmp").exists()
+    # and it reads back the same (the password given again)
+    again = load_settings({"password": "s3cret-P4ss"}, env=env)
+    assert again == settings
+    assert again.regie_modes == {"102": ["especes", "cheque"]}
+
+
+def test_save_settings_replaces_a_world_readable_file(env):
+    path = write_file(env, {"url": URL})
+    os.chmod(path, 0o644)
+    save_settings(load_settings({"url": URL, "user": "a", "password": "p"}, env=env), env=env)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("abc", "Délai invalide : « abc » (un nombre de secondes est attendu)."),
+        ("0", "Le délai doit être compris entre 0 et 300 secondes."),
+        ("-1", "Le délai doit être compris entre 0 et 300 secondes."),
+        ("301", "Le délai doit être compris entre 0 et 300 secondes."),
+        ("nan", "Le délai doit être compris entre 0 et 300 secondes."),
+        ("inf", "Le délai doit être compris entre 0 et 300 secondes."),
+    ],
+)
+def test_bad_timeout(env, value, message):
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"timeout": value}, env=env)
+    assert str(refused.value) == message
+    with pytest.raises(SettingsError):
+        load_settings(env={**env, "MAELIS_DESK_TIMEOUT": value})
+
+
+def test_unreadable_settings_file(env):
+    path = settings_file(env)
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(SettingsError, match="Fichier de réglages illisible"):
+        load_settings(env=env)
+
+
+def test_bad_regie_modes(env):
+    with pytest.raises(SettingsError, match="regie_modes"):
+        load_settings({"regie_modes": ["especes"]}, env=env)
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("true", True), ("OUI", True), ("0", False),
+                                             ("non", False), ("false", False)])
+def test_offline_flag(env, value, expected):
+    assert load_settings(env={**env, "MAELIS_DESK_OFFLINE": value}).offline is expected
+
+
+def test_maelis_url_falls_back_to_the_running_demo():
+    assert Settings(url=None, demo_url="http://127.0.0.1:1234/s").maelis_url == "http://127.0.0.1:1234/s"
+    assert Settings(url=URL, demo_url="http://127.0.0.1:1234/s").maelis_url == URL

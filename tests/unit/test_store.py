@@ -1,0 +1,557 @@
+"""The store: the SQLite file, migrations, the cache's queries, the payments' records."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from maelis_desk import domain
+from maelis_desk.store import Cache, normalise, open_database
+from maelis_desk.store import models
+from maelis_desk.store.database import db
+from maelis_desk.store.migrations import LATEST, SchemaTooNew, current_version, migrate
+from maelis_desk.store.payments import Payments, from_cents, to_cents
+
+PLUS1 = timezone(timedelta(hours=1))
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+CANTINE = domain.Regie(102, "CANTINE / CLAE")
+CRECHES = domain.Regie(101, "CRÈCHES")
+
+
+@pytest.fixture
+def database(tmp_path):
+    database = open_database(tmp_path / "desk" / "cache.sqlite3")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def cache(database):
+    return Cache()
+
+
+@pytest.fixture
+def payments(database):
+    return Payments()
+
+
+def person(num, last, first):
+    return domain.Person(num, last, first)
+
+
+def family(number, last="SIMPSON", first="Marge", *, children=(), rl2=None, complete=True, category="BI"):
+    return domain.Family(
+        number=number,
+        rl1=person(number * 10, last, first),
+        rl2=rl2,
+        children=tuple(domain.Child(number * 10 + 1 + i, last, c) for i, c in enumerate(children)),
+        category=category if complete else None,
+        complete=complete,
+    )
+
+
+def invoice(number, family=1312, regie=CANTINE, amount="28.98", paid="0"):
+    return domain.Invoice(
+        regie=regie,
+        number=number,
+        id=f"F{regie.code}{number:06d}",
+        label="CLAE JANVIER 2023",
+        family=family,
+        payer_name="SIMPSON MARGE",
+        date=datetime(2023, 2, 24, tzinfo=PLUS1),
+        deadline=datetime(2023, 3, 31, tzinfo=PLUS1),
+        amount=Decimal(amount),
+        paid=Decimal(paid),
+    )
+
+
+# --- the file ----------------------------------------------------------------------
+
+
+def test_open_database_creates_a_private_wal_file(tmp_path):
+    path = tmp_path / "new" / "folder" / "desk.sqlite3"
+    database = open_database(path)
+    try:
+        assert path.exists()
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert current_version(database) == LATEST
+    finally:
+        database.close()
+    # WAL is a property of the file: another connection sees it too
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_open_database_accepts_a_sqlite_url(tmp_path):
+    path = tmp_path / "url.sqlite3"
+    database = open_database(f"sqlite:///{path}")
+    try:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        database.close()
+
+
+def test_open_database_makes_an_existing_file_private(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    path.touch(mode=0o644)
+    os.chmod(path, 0o644)
+    database = open_database(path)
+    database.close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_migrate_twice_is_idempotent(database):
+    assert migrate(database) == LATEST
+    assert migrate(database) == LATEST
+    versions = [r.version for r in models.SchemaVersion.select().order_by(models.SchemaVersion.version)]
+    assert versions == list(range(1, LATEST + 1))
+    for model in models.CACHE_MODELS + models.PAYMENT_MODELS:
+        assert database.table_exists(model._meta.table_name)
+
+
+def test_data_survives_reopening(tmp_path):
+    path = tmp_path / "keep.sqlite3"
+    database = open_database(path)
+    Cache().save_regies([CANTINE], T0)
+    database.close()
+    database = open_database(path)
+    try:
+        assert Cache().load_regies() == ([CANTINE], T0)
+        assert models.SchemaVersion.select().count() == LATEST
+    finally:
+        database.close()
+
+
+def test_a_newer_schema_is_refused_in_french(tmp_path):
+    path = tmp_path / "future.sqlite3"
+    database = open_database(path)
+    models.SchemaVersion.create(version=LATEST + 1, applied_at=T0)
+    with pytest.raises(SchemaTooNew) as refused:
+        migrate(database)
+    message = str(refused.value)
+    assert f"version {LATEST + 1}" in message and "plus récente" in message and "mettez le poste à jour" in message
+    database.close()
+    with pytest.raises(SchemaTooNew):
+        open_database(path)
+    db.obj.close()
+    # nothing was changed by the refusal
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == LATEST + 1
+
+
+def test_a_database_of_the_previous_release_is_migrated(tmp_path):
+    path = tmp_path / "previous.sqlite3"
+    database = open_database(path)
+    # the invoice_list table as the releases before 51084a9 created it (schema version 2)
+    database.execute_sql("ALTER TABLE invoice_list DROP COLUMN to_pay")
+    database.execute_sql("DELETE FROM schema_version WHERE version > 2")
+    database.close()
+    database = open_database(path)
+    try:
+        Cache().save_invoices(1312, 102, [invoice(8)], T0)
+        assert [i.number for i in Cache().load_invoices(1312)[102].invoices] == [8]
+    finally:
+        database.close()
+
+
+# --- régies and settings --------------------------------------------------------------
+
+
+def test_regies_round_trip_in_order_and_replaced(cache):
+    assert cache.load_regies() == ([], None)
+    cache.save_regies([CANTINE, CRECHES], T0)
+    assert cache.load_regies() == ([CANTINE, CRECHES], T0)
+    later = T0 + timedelta(hours=1)
+    cache.save_regies([CRECHES], later)
+    regies, when = cache.load_regies()
+    assert regies == [CRECHES] and when == later and when.tzinfo is not None
+
+
+def test_settings(cache):
+    assert cache.get_setting("x", 5) == 5
+    cache.set_setting("x", {"a": [1, 2]})
+    cache.set_setting("x", {"a": [3]})
+    assert cache.get_setting("x") == {"a": [3]}
+
+
+# --- families ------------------------------------------------------------------------
+
+
+def test_save_and_load_family(cache):
+    fam = family(1312, children=("Bart", "Lisa"))
+    cache.save_family(fam, T0)
+    loaded, when = cache.load_family(1312)
+    assert loaded == fam and when == T0
+    assert cache.load_family(9999) is None
+    assert cache.count_families() == 1
+
+
+def test_a_search_summary_never_overwrites_a_full_dossier(cache):
+    full = family(1312, children=("Bart",), category="BI")
+    cache.save_family(full, T0)
+    summary = family(1312, children=("Bart", "Maggie"), complete=False)
+    cache.save_family(summary, T0 + timedelta(hours=1))
+    loaded, when = cache.load_family(1312)
+    assert loaded == full and loaded.category == "BI" and loaded.complete
+    assert when == T0
+    assert numbers(cache.search_families("maggie")) == []  # nor its search words
+    # ...but a full dossier replaces a summary, and a newer dossier the old one
+    cache.save_family(family(7, complete=False), T0)
+    cache.save_family(family(7, children=("Tom",)), T0 + timedelta(minutes=1))
+    assert cache.load_family(7)[0].complete and cache.load_family(7)[0].children_names == "Tom"
+
+
+def test_opened_families(cache):
+    cache.save_family(family(1), T0)
+    cache.save_family(family(2), T0, opened=True)
+    cache.save_family(family(3), T0)
+    cache.mark_opened(3, T0)
+    assert sorted(cache.opened_families()) == [2, 3]
+    cache.save_family(family(2), T0)  # re-reading keeps the mark
+    assert sorted(cache.opened_families()) == [2, 3]
+
+
+@pytest.fixture
+def people(cache):
+    cache.save_families(
+        [
+            family(1312, "SIMPSON", "Marge", children=("Bart", "Lisa"), rl2=person(2, "SIMPSON", "Homer")),
+            family(1313, "LEFÈVRE", "Zoé", children=("Léa",)),
+            family(1400, "N'DIAYE-LEFÈVRE", "Aïssatou", children=("Moussa",)),
+            family(1401, "LEFEBVRE", "Paul"),
+            family(2131, "MARTIN", "Bart"),
+            family(5000, "DUPONT", "Zoé", complete=False),
+        ],
+        T0,
+    )
+    return cache
+
+
+def numbers(families):
+    return [f.number for f in families]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1312", [1312]),
+        ("131", [1312, 1313]),
+        ("13", [1312, 1313]),
+        ("2131", [2131]),
+        ("simp", [1312]),
+        ("SIMPSON", [1312]),
+        ("lefevre", [1313, 1400]),
+        ("LEFÈVRE", [1313, 1400]),
+        ("Lefèvre", [1313, 1400]),
+        ("lef", [1313, 1400, 1401]),
+        ("zoe", [1313, 5000]),
+        ("ZOÉ", [1313, 5000]),
+        ("lea", [1313]),
+        ("bart", [1312, 2131]),
+        ("simpson bart", [1312]),
+        ("bart simpson", [1312]),
+        ("simpson lisa", [1312]),
+        ("simpson zoe", []),
+        ("martin bart", [2131]),
+        ("lefevre zo", [1313]),
+        ("homer", [1312]),
+        ("diaye", [1400]),
+        ("n'diaye", [1400]),
+        ("N'DIAYE-LEFÈVRE", [1400]),
+        ("diaye lefevre", [1400]),
+        ("aissatou", [1400]),
+        ("moussa lefevre", [1400]),
+        ("nobody", []),
+        ("14", [1400, 1401]),
+        ("", []),
+        ("   ", []),
+        ("'-", []),
+    ],
+)
+def test_search_families(people, text, expected):
+    assert numbers(people.search_families(text)) == expected
+
+
+def test_search_families_name_typed_without_apostrophe(people):
+    assert numbers(people.search_families("ndiaye")) == [1400]
+
+
+def test_search_returns_whole_families(people):
+    [found] = people.search_families("lisa")
+    assert found.number == 1312 and found.rl2.firstname == "Homer" and found.children_names == "Bart, Lisa"
+
+
+def test_search_limit(cache):
+    cache.save_families([family(n, "DURAND", f"Jean{n}") for n in range(1, 121)], T0)
+    found = cache.search_families("durand")
+    assert len(found) == 50 and numbers(found) == list(range(1, 51))
+    assert numbers(cache.search_families("durand", limit=3)) == [1, 2, 3]
+    assert len(cache.search_families("durand jean")) == 50
+
+
+def test_search_words_are_replaced_when_a_family_changes(cache):
+    cache.save_family(family(1, "MARTIN", "Anne"), T0)
+    cache.save_family(family(1, "DURAND", "Anne"), T0)  # married name changed in Maelis
+    assert numbers(cache.search_families("martin")) == []
+    assert numbers(cache.search_families("durand")) == [1]
+
+
+def test_normalise():
+    assert normalise("N'Diaye-Lefèvre Zoé") == ["n", "diaye", "lefevre", "zoe"]
+    assert normalise("  ÉLÉONORE  ") == ["eleonore"]
+    assert normalise("") == []
+
+
+# --- invoices ----------------------------------------------------------------------------
+
+
+def test_save_and_load_invoices(cache):
+    cache.save_invoices(1312, 102, [invoice(8), invoice(9, paid="10")], T0)
+    cache.save_invoices(1312, 101, [invoice(3, regie=CRECHES)], T0 + timedelta(minutes=1))
+    cache.save_invoices(1400, 102, [invoice(20, family=1400)], T0)
+    lists = cache.load_invoices(1312)
+    assert set(lists) == {101, 102}
+    assert sorted(i.number for i in lists[102].invoices) == [8, 9]
+    assert lists[102].fetched_at == T0 and lists[101].fetched_at == T0 + timedelta(minutes=1)
+    assert {i.number: i for i in lists[102].invoices}[9] == invoice(9, paid="10")
+    only = cache.load_invoices(1312, 101)
+    assert set(only) == {101} and [i.number for i in only[101].invoices] == [3]
+    assert cache.load_invoice(102, 9) == invoice(9, paid="10")
+    assert cache.load_invoice(102, 99) is None
+    assert cache.list_ages(1312) == {101: T0 + timedelta(minutes=1), 102: T0}
+
+
+def test_save_invoices_replaces_the_list(cache):
+    cache.save_invoices(1312, 102, [invoice(8), invoice(9)], T0)
+    later = T0 + timedelta(hours=2)
+    cache.save_invoices(1312, 102, [invoice(9, paid="28.98"), invoice(10)], later)  # 8 gone from Maelis
+    lists = cache.load_invoices(1312)
+    assert sorted(i.number for i in lists[102].invoices) == [9, 10]
+    assert cache.load_invoice(102, 8) is None
+    assert cache.load_invoice(102, 9).paid == Decimal("28.98")
+    assert lists[102].fetched_at == later
+
+
+def test_an_empty_list_is_remembered(cache):
+    assert cache.load_invoices(1312) == {}  # never read
+    cache.save_invoices(1312, 102, [invoice(8)], T0)
+    later = T0 + timedelta(hours=1)
+    cache.save_invoices(1312, 102, [], later)
+    lists = cache.load_invoices(1312)
+    assert set(lists) == {102}
+    assert lists[102].invoices == [] and lists[102].fetched_at == later
+    assert cache.load_invoices(1312, 102)[102].invoices == []
+
+
+def test_saving_one_regie_leaves_the_others(cache):
+    cache.save_invoices(1312, 102, [invoice(8)], T0)
+    cache.save_invoices(1312, 101, [], T0)
+    assert [i.number for i in cache.load_invoices(1312)[102].invoices] == [8]
+
+
+def test_mark_checked_keeps_fetched_at(cache):
+    cache.save_invoices(1312, 102, [invoice(8)], T0)
+    cache.mark_checked(1312, 102, T0 + timedelta(hours=5))
+    assert cache.load_invoices(1312)[102].fetched_at == T0
+    row = models.InvoiceList.get((models.InvoiceList.family == 1312) & (models.InvoiceList.regie == 102))
+    assert row.checked_at == T0 + timedelta(hours=5)
+
+
+def test_naive_datetimes_are_refused(cache):
+    with pytest.raises(ValueError, match="naive"):
+        cache.save_invoices(1312, 102, [], datetime(2026, 1, 1))
+
+
+# --- payments ------------------------------------------------------------------------------
+
+
+def facts(invoices=None):
+    def build(expected):
+        build.expected = expected
+        return {
+            "regie_label": "CANTINE / CLAE",
+            "payer_name": "SIMPSON MARGE",
+            "details": {"cheque_number": "123"},
+            "invoices": invoices
+            or [{"number": 8, "id": "F8", "label": "CLAE", "share": "10.00", "expected_paid": "10.00"}],
+        }
+
+    return build
+
+
+def record(payments, *, regie=102, family=1312, year=2026, amount="10.00", build=None, when=T0):
+    return payments.record(
+        regie=regie,
+        family=family,
+        amount=Decimal(amount),
+        mode="cheque",
+        operator="Anne",
+        desk="poste-1",
+        created_at=when,
+        year=year,
+        desk_id="poste-1:abc",
+        build=build or facts(),
+    )
+
+
+def test_receipt_numbers_are_gap_free_per_regie_and_year(payments):
+    assert record(payments).receipt == "102-2026-000001"
+    assert record(payments).receipt == "102-2026-000002"
+    assert record(payments, regie=101).receipt == "101-2026-000001"
+    assert record(payments, year=2027).receipt == "102-2027-000001"
+    assert record(payments).receipt == "102-2026-000003"
+
+
+def test_a_refused_payment_does_not_consume_a_number(payments):
+    assert record(payments).receipt == "102-2026-000001"
+
+    def refuse(expected):
+        raise ValueError("refusé")
+
+    with pytest.raises(ValueError, match="refusé"):
+        record(payments, build=refuse)
+    assert models.Payment.select().count() == 1 and models.Outbox.select().count() == 1
+    assert record(payments).receipt == "102-2026-000002"
+
+
+def test_record_stores_the_facts_and_a_pending_outbox_entry(payments):
+    rec = record(payments, amount="12.34")
+    assert rec.amount == Decimal("12.34") and rec.state == "pending" and rec.mode == "cheque"
+    assert rec.details == {"cheque_number": "123"} and rec.invoice_numbers == [8]
+    assert rec.reference == f"MD-{rec.id}"
+    again = payments.get(rec.id)
+    assert again == rec
+    assert payments.by_receipt("102-2026-000001") == rec
+    assert payments.get("nope") is None
+    assert [a["action"] for a in payments.attempts(rec.id)] == ["record"]
+    assert [r.id for r in payments.due(T0)] == [rec.id]
+    assert payments.due(T0 - timedelta(seconds=1)) == []
+    assert payments.unconfirmed_regies(1312) == {102}
+
+
+def test_two_desks_record_one_after_the_other(payments):
+    """The second build runs only once the first payment is committed, and sees it."""
+    import threading
+    import time
+
+    inside = threading.Event()
+    seen = {}
+
+    def slow(expected):
+        inside.set()
+        time.sleep(0.3)
+        return facts()(expected)
+
+    def second():
+        build = facts()
+        seen["receipt"] = record(Payments(), build=build).receipt
+        seen["expected"] = build.expected
+        db.close()
+
+    def first():
+        seen["first"] = record(Payments(), build=slow).receipt
+        db.close()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert inside.wait(5)
+    b = threading.Thread(target=second)
+    b.start()
+    a.join(10)
+    b.join(10)
+    assert seen["first"] == "102-2026-000001" and seen["receipt"] == "102-2026-000002"
+    assert seen["expected"] == {8: Decimal("10.00")}
+
+
+def test_expected_paid_is_the_max_over_unconfirmed_payments(payments):
+    assert payments.expected_paid(1312, 102) == {}
+    first = record(payments, build=facts([
+        {"number": 8, "id": "F8", "label": "", "share": "10.00", "expected_paid": "10.00"},
+    ]))
+    build = facts([
+        {"number": 8, "id": "F8", "label": "", "share": "5.00", "expected_paid": "15.00"},
+        {"number": 9, "id": "F9", "label": "", "share": "3.00", "expected_paid": "3.00"},
+    ])
+    record(payments, amount="8.00", build=build)
+    assert build.expected == {8: Decimal("10.00")}  # the build sees the payments before it
+    assert payments.expected_paid(1312, 102) == {8: Decimal("15.00"), 9: Decimal("3.00")}
+    assert payments.expected_paid(1312, 101) == {}
+    assert payments.expected_paid(1400, 102) == {}
+    # a confirmed payment no longer counts
+    assert payments.claim(first.id, "me", T0, timedelta(minutes=1), states=("pending",))
+    assert payments.transition(first.id, "me", T0, state="confirmed", action="send", outcome="ok")
+    second_only = payments.expected_paid(1312, 102)
+    assert second_only == {8: Decimal("15.00"), 9: Decimal("3.00")}
+
+
+def test_claim_is_exclusive_until_the_lease_expires(payments):
+    rec = record(payments)
+    lease = timedelta(seconds=60)
+    assert payments.claim(rec.id, "desk-a", T0, lease, states=("pending",))
+    assert not payments.claim(rec.id, "desk-b", T0 + timedelta(seconds=30), lease, states=("pending",))
+    assert payments.get(rec.id).lease_owner == "desk-a"
+    assert payments.claim(rec.id, "desk-a", T0 + timedelta(seconds=30), lease, states=("pending",))  # renew
+    assert not payments.claim(rec.id, "desk-b", T0 + timedelta(seconds=89), lease, states=("pending",))
+    assert payments.claim(rec.id, "desk-b", T0 + timedelta(seconds=91), lease, states=("pending",))
+    assert payments.get(rec.id).lease_owner == "desk-b"
+
+
+def test_claim_only_in_the_given_states(payments):
+    rec = record(payments)
+    assert not payments.claim(rec.id, "desk-a", T0, timedelta(seconds=60), states=("sent",))
+    assert not payments.claim("unknown", "desk-a", T0, timedelta(seconds=60), states=("pending",))
+
+
+def test_transition_with_a_lost_lease_changes_nothing(payments):
+    rec = record(payments)
+    lease = timedelta(seconds=60)
+    assert payments.claim(rec.id, "desk-a", T0, lease, states=("pending",))
+    later = T0 + timedelta(seconds=120)
+    assert payments.claim(rec.id, "desk-b", later, lease, states=("pending",))  # a's lease expired
+    assert not payments.transition(rec.id, "desk-a", later, state="sent", action="send", outcome="ok", ack="A")
+    after = payments.get(rec.id)
+    assert after.state == "pending" and after.ack is None and after.lease_owner == "desk-b"
+    assert [a["action"] for a in payments.attempts(rec.id)] == ["record"]
+    # the holder may
+    assert payments.transition(rec.id, "desk-b", later, state="sent", action="send", outcome="ok", ack="B",
+                               sent_at=later)
+    after = payments.get(rec.id)
+    assert after.state == "sent" and after.ack == "B" and after.sent_at == later
+    assert after.lease_owner is None and after.lease_until is None
+    assert [a["action"] for a in payments.attempts(rec.id)] == ["record", "send"]
+
+
+def test_confirm_if_only_from_sent(payments):
+    rec = record(payments)
+    assert not payments.confirm_if(rec.id, T0, "desk", "seen")
+    payments.claim(rec.id, "a", T0, timedelta(seconds=60), states=("pending",))
+    payments.transition(rec.id, "a", T0, state="sent", action="send", outcome="ok")
+    assert payments.confirm_if(rec.id, T0, "desk", "seen")
+    assert payments.get(rec.id).state == "confirmed"
+    assert not payments.confirm_if(rec.id, T0, "desk", "seen")
+
+
+def test_counts_and_lists(payments):
+    assert payments.counts() == {}
+    a, b, c = record(payments), record(payments), record(payments, regie=101)
+    payments.claim(b.id, "x", T0, timedelta(seconds=60), states=("pending",))
+    payments.transition(b.id, "x", T0, state="review", action="send", outcome="E10")
+    assert payments.counts() == {"pending": 2, "review": 1}
+    assert {r.id for r in payments.list(states=("pending",))} == {a.id, c.id}
+    assert {r.id for r in payments.list(regie=101)} == {c.id}
+    assert len(payments.list(family=1312)) == 3 and payments.list(family=1) == []
+
+
+def test_cents():
+    assert to_cents(Decimal("12.34")) == 1234 and from_cents(1234) == Decimal("12.34")
+    with pytest.raises(ValueError):
+        to_cents(Decimal("0.001"))
