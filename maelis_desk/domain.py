@@ -174,6 +174,27 @@ class Family:
             complete=d.get("complete", True),
         )
 
+    def summary_json(self) -> list:
+        """What a search result shows (number, guardians, children), compact:
+        the offline search decodes fifty of these per keystroke."""
+        return [
+            self.number,
+            [[p.num, p.lastname, p.firstname] for p in self.guardians],
+            [[c.num, c.lastname, c.firstname] for c in self.children],
+        ]
+
+    @classmethod
+    def from_summary(cls, summary: list) -> Family:
+        number, guardians, children = summary
+        people = [Person(*g) for g in guardians]
+        return cls(
+            number=number,
+            rl1=people[0],
+            rl2=people[1] if len(people) > 1 else None,
+            children=tuple(Child(*c) for c in children),
+            complete=False,
+        )
+
     def search_words(self) -> set[str]:
         """Every word the offline search may match (normalised by the store)."""
         words = {str(self.number)}

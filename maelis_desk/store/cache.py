@@ -81,6 +81,7 @@ class Cache:
             Family.insert(
                 number=family.number,
                 data=family.to_json(),
+                summary=json.dumps(family.summary_json(), ensure_ascii=False, separators=(",", ":")),
                 complete=family.complete,
                 fetched_at=fetched_at,
                 opened_at=fetched_at if opened else (existing.opened_at if existing else None),
@@ -129,8 +130,11 @@ class Cache:
         numbers = [n for (n,) in query.distinct().limit(limit).tuples()]
         if not numbers:
             return []
-        rows = Family.select(Family.data).where(Family.number.in_(numbers)).order_by(Family.number)
-        return [domain.Family.from_json(r.data) for r in rows]
+        placeholders = ", ".join(db.param for _ in numbers)
+        rows = db.execute_sql(
+            f'SELECT "summary" FROM "family" WHERE "number" IN ({placeholders}) ORDER BY "number"', numbers
+        )
+        return [domain.Family.from_summary(json.loads(summary)) for (summary,) in rows]
 
     def count_families(self) -> int:
         return Family.select().count()

@@ -8,6 +8,7 @@ playhouse.migrate operations for altered tables).
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timezone
 
@@ -47,6 +48,18 @@ def _v3_list_to_pay(database: peewee.Database) -> None:
     )
 
 
+def _v4_family_summary(database: peewee.Database) -> None:
+    """A compact summary per family, so that the offline search decodes little."""
+    _add_column(database, models.Family, "summary")
+    from ..domain import Family
+
+    for number, data in database.execute_sql('SELECT "number", "data" FROM "family" WHERE "summary" IS NULL'):
+        family = Family.from_json(json.loads(data) if isinstance(data, str) else data)
+        models.Family.update(summary=json.dumps(family.summary_json(), ensure_ascii=False)).where(
+            models.Family.number == number
+        ).execute()
+
+
 # A new database gets the current models' tables at once and LATEST as its
 # version (Vorta's way); an existing one runs the steps above its version.
 # Steps create tables from the current models, so a step that adds a column
@@ -55,6 +68,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "invoice cache", _v1_cache),
     (2, "payments and outbox", _v2_payments),
     (3, "invoice lists: to_pay", _v3_list_to_pay),
+    (4, "families: search summary", _v4_family_summary),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -40,6 +40,7 @@ class Regie(BaseModel):
 class Family(BaseModel):
     number = peewee.IntegerField(primary_key=True)
     data = JSONTextField()  # domain.Family.to_json()
+    summary = peewee.TextField(null=True)  # JSON of domain.Family.summary_json(): what search results show
     complete = peewee.BooleanField(default=False)  # read with readFamily, not only a search summary
     fetched_at = AwareDateTimeField()
     opened_at = AwareDateTimeField(null=True)  # last time a desk opened it
