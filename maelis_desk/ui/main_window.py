@@ -1,0 +1,647 @@
+"""The desk window: search on the left, the open family on the right, a
+yellow banner when what is shown comes from the cache, and a status bar
+telling Maelis' state, when the data was read and what is in progress.
+
+Every service call goes through worker.run_in_background; the window only
+shows results and never waits for Maelis.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import shiboken6
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import __version__
+from ..config import Settings
+from ..domain import Freshness, Invoice
+from ..formatting import age_fr, fr_datetime
+from ..services import Desk, FamilyView, State
+from . import worker
+from .family_pane import FamilyPane
+from .payment_dialog import PaymentDialog
+from .pdf_dialog import PdfDialog
+from .search_pane import SearchPane
+from .settings_dialog import SettingsDialog
+from .theme import app_icon
+
+log = logging.getLogger(__name__)
+
+CLOSE_WAIT = 2.0  # seconds the window waits, at most, for calls in flight when closing
+HEALTH_EVERY_MS = 3000
+TRANSMIT_EVERY_MS = 15000  # the outbox: payments on their way to Maelis
+SYNC_EVERY_MS = 10 * 60 * 1000  # the scheduled refresh of lists likely to have changed
+SYNC_BUDGET = 20  # readInvoices calls per refresh pass at most
+AGE_EVERY_MS = 30000
+
+STATE_COLOURS = {
+    State.ONLINE: "#2e7d32",
+    State.SLOW: "#b26a00",
+    State.OFFLINE: "#b3261e",
+    State.UNKNOWN: "#6b6b6b",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def keys_text(keys: list[QKeySequence]) -> str:
+    return ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys if not k.isEmpty())
+
+
+class Banner(QFrame):
+    """A visible, non-modal message above the family: yellow for cache data,
+    red for a family that could not be opened."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("cacheBanner")
+        self.label = QLabel("")
+        self.label.setObjectName("bannerText")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.button = QPushButton("Réessayer (F5)")
+        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # F5 does it from anywhere
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.kind = ""
+        self.hide()
+
+    def show_message(self, kind: str, html: str, tooltip: str = "") -> None:
+        self.kind = kind
+        name = "cacheBanner" if kind == "cache" else "errorBanner"
+        if self.objectName() != name:
+            self.setObjectName(name)
+            self.style().unpolish(self)
+            self.style().polish(self)
+        self.label.setText(html)
+        self.setToolTip(tooltip)
+        self.show()
+
+    def clear(self) -> None:
+        self.kind = ""
+        self.hide()
+
+
+class MainWindow(QMainWindow):
+    family_shown = Signal(int)  # the family's tables are filled
+    family_failed = Signal(int, str)
+    health_shown = Signal(object)  # a services Snapshot
+
+    def __init__(self, desk: Desk, settings: Settings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.desk = desk
+        self.settings = settings or desk.settings
+        self.offline_mode = bool(self.settings.offline)
+        # Cache-only reads (offline mode) go to the disk pool; anything that may reach Maelis, the network pool.
+        self.pool = worker.disk_pool() if self.offline_mode else worker.network_pool()
+        self.restart_requested = False
+        self._closing = False
+        self._family_task = worker.Latest()
+        self._health_task = worker.Latest()
+        self._payments_task = worker.Latest()
+        self._transmit_task = worker.Latest()
+        self._sync_task = worker.Latest()
+        self._loading_number: int | None = None
+        self._focus_after_load = False
+        self.view: FamilyView | None = None
+        self.shown_at: datetime | None = None
+        self.snapshot = None
+
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 800)
+        self.setMinimumSize(QSize(900, 560))
+
+        self.search_pane = SearchPane(desk, self.pool)
+        self.search_pane.setMinimumWidth(220)
+        self.family_pane = FamilyPane()
+        self.banner = Banner()
+        self.banner.button.clicked.connect(self.refresh)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 6, 6, 4)
+        right_layout.setSpacing(6)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.family_pane, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.search_pane)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([235, 1045])
+        self.setCentralWidget(splitter)
+
+        self._build_status_bar()
+        self._build_actions()
+        self._build_menus()
+        self._update_title()
+
+        self.search_pane.family_chosen.connect(lambda number: self.open_family(number, focus=True))
+        self.family_pane.invoice_activated.connect(lambda _inv: self.family_pane.focus_detail())
+        self.family_pane.invoice_changed.connect(self._invoice_changed)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.family_pane.detail.lines,
+                  self.family_pane.focus_tables, context=Qt.ShortcutContext.WidgetShortcut)
+        worker.activity().changed.connect(self._activity_changed)
+
+        self.health_timer = QTimer(self)
+        self.health_timer.setInterval(HEALTH_EVERY_MS)
+        self.health_timer.timeout.connect(self.refresh_health)
+        self.health_timer.start()
+        self.age_timer = QTimer(self)
+        self.age_timer.setInterval(AGE_EVERY_MS)
+        self.age_timer.timeout.connect(self._update_freshness)
+        self.age_timer.start()
+        self.transmit_timer = QTimer(self)
+        self.transmit_timer.setInterval(TRANSMIT_EVERY_MS)
+        self.transmit_timer.timeout.connect(self.transmit_now)
+        self.sync_timer = QTimer(self)
+        self.sync_timer.setInterval(SYNC_EVERY_MS)
+        self.sync_timer.timeout.connect(self.sync_now)
+        if not self.offline_mode:
+            self.transmit_timer.start()
+            self.sync_timer.start()
+            QTimer.singleShot(2000, self.transmit_now)  # what a previous session left in the outbox
+        self.refresh_health()
+        self.search_pane.focus_search()
+        self.family_pane.warm_up()
+
+    # -- building -------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setObjectName("busyIndicator")
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumSize(80, 12)
+        self.busy_bar.setTextVisible(False)
+        self.busy_label = QLabel("")
+        self.busy_label.setObjectName("busyLabel")
+        self.data_label = QLabel("")
+        self.data_label.setObjectName("dataLabel")
+        self.state_label = QLabel("")
+        self.state_label.setObjectName("stateLabel")
+        self.state_label.setTextFormat(Qt.TextFormat.RichText)
+        for widget in (self.busy_bar, self.busy_label):
+            widget.hide()
+            bar.addWidget(widget)
+        self.outbox_label = QLabel("")
+        self.outbox_label.setObjectName("outboxLabel")
+        self.outbox_label.setToolTip("Paiements enregistrés sur ce poste que Maelis n'a pas encore confirmés")
+        bar.addPermanentWidget(self.outbox_label)
+        bar.addPermanentWidget(self.data_label)
+        bar.addPermanentWidget(self.state_label)
+        self.demo_badge = QLabel("DÉMO — données fictives")
+        self.demo_badge.setObjectName("demoBadge")
+        self.demo_badge.setToolTip(
+            "Aucun Maelis n'est configuré : le poste interroge le Maelis de démonstration intégré. "
+            "Réglages : Fichier > Réglages…"
+        )
+        self.demo_badge.setVisible(self.settings.demo)
+
+    def _action(self, text: str, shortcuts: list, slot, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        keys = [QKeySequence(s) for s in shortcuts]
+        action.setShortcuts(keys)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        names = keys_text(keys)
+        base = tip or text.replace("&", "").rstrip("…")
+        action.setToolTip(f"{base} ({names})" if names else base)
+        action.setStatusTip(action.toolTip())
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.settings_action = self._action("&Réglages…", ["Ctrl+,"], self.open_settings, "Réglages du poste")
+        self.quit_action = self._action("&Quitter", ["Ctrl+Q"], self.close, "Fermer le poste")
+        self.search_action = self._action("&Rechercher une famille", ["Ctrl+F", "F3"], self.focus_search)
+        self.refresh_action = self._action("&Actualiser la famille", ["F5"], self.refresh,
+                                           "Relire la famille ouverte dans Maelis")
+        self.tables_action = self._action("Aller aux &factures", ["F6"], self.family_pane.focus_tables,
+                                          "Mettre le curseur dans les factures de la régie")
+        self.detail_action = self._action("&Détail de la facture", ["F4"], self.family_pane.focus_detail,
+                                          "Aller aux lignes de la facture sélectionnée (aussi : Entrée)")
+        self.pdf_action = self._action("Facture en &PDF…", ["Ctrl+D"], self.open_pdf,
+                                       "Afficher, imprimer ou enregistrer le PDF de la facture sélectionnée")
+        self.pay_action = self._action("&Encaisser…", ["F9", "Ctrl+E"], self.open_payment,
+                                       "Encaisser un paiement pour les factures à payer de cette régie")
+        self.next_regie_action = self._action("Régie &suivante", ["Ctrl+Tab", "Ctrl+PgDown"],
+                                              lambda: self.family_pane.step_regie(1))
+        self.prev_regie_action = self._action("Régie p&récédente", ["Ctrl+Shift+Tab", "Ctrl+Shift+Backtab",
+                                                                     "Ctrl+PgUp"],
+                                              lambda: self.family_pane.step_regie(-1))
+        self.regie_actions = []
+        for i in range(9):
+            action = self._action(f"Régie {i + 1}", [f"Ctrl+{i + 1}"],
+                                  lambda _checked=False, i=i: self.family_pane.select_regie(i))
+            self.regie_actions.append(action)
+        self.shortcuts_action = self._action("&Raccourcis clavier", ["F1"], self.show_shortcuts)
+        self.about_action = self._action("À &propos de Maelis Desk", [], self.show_about)
+        for action in (self.refresh_action, self.pdf_action, self.detail_action, self.pay_action):
+            action.setEnabled(False)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&Fichier")
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        family_menu = bar.addMenu("F&amille")
+        family_menu.addAction(self.search_action)
+        family_menu.addAction(self.refresh_action)
+        family_menu.addSeparator()
+        family_menu.addAction(self.tables_action)
+        family_menu.addAction(self.detail_action)
+        family_menu.addAction(self.pdf_action)
+        family_menu.addSeparator()
+        family_menu.addAction(self.pay_action)
+        view_menu = bar.addMenu("Affic&hage")
+        view_menu.addAction(self.next_regie_action)
+        view_menu.addAction(self.prev_regie_action)
+        self.regie_menu = QMenu("&Aller à la régie", self)
+        for action in self.regie_actions:
+            self.regie_menu.addAction(action)
+        view_menu.addMenu(self.regie_menu)
+        help_menu = bar.addMenu("Aid&e")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
+        for menu in (file_menu, family_menu, view_menu, help_menu, self.regie_menu):
+            menu.setToolTipsVisible(True)
+        bar.setCornerWidget(self.demo_badge, Qt.Corner.TopRightCorner)
+
+    def _update_title(self) -> None:
+        parts = ["Maelis Desk"]
+        if self.view is not None:
+            parts.append(f"Famille n° {self.view.family.number}")
+        if self.settings.demo:
+            parts.append("DÉMO")
+        elif self.offline_mode:
+            parts.append("hors ligne")
+        self.setWindowTitle(" — ".join(parts))
+
+    # -- families ----------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search_pane.focus_search()
+
+    def open_family(self, number: int, *, focus: bool = False) -> None:
+        """Open a family (in the background); `focus`: put the cursor in its invoices once shown."""
+        if self._closing:
+            return
+        if self._family_task.busy and self._loading_number == number:
+            self._focus_after_load = self._focus_after_load or focus
+            return
+        refreshing = self.view is not None and self.view.family.number == number
+        if not refreshing:
+            self.view = None
+            self.family_pane.clear(f"Chargement de la famille n° {number}…")
+            self.banner.clear()
+            self.data_label.setText("")
+            self._update_title()
+            self._update_actions()
+        self._loading_number = number
+        self._focus_after_load = focus
+        reader, health = self.desk.reader, self.desk.health  # the op must not hold the window
+        self._family_task.run(
+            self,
+            lambda: (reader.open_family(number), health.snapshot()),
+            lambda result: self._family_loaded(number, *result),
+            lambda exc: self._family_failed(number, exc),
+            pool=self.pool,
+            label=f"{'Actualisation' if refreshing else 'Ouverture'} de la famille n° {number}…",
+        )
+
+    def refresh(self) -> None:
+        number = self.view.family.number if self.view is not None else self._loading_number
+        if number is not None:
+            self.open_family(number, focus=False)
+
+    def _family_loaded(self, number: int, view: FamilyView, snapshot) -> None:
+        keep_tab = self.view is not None and self.view.family.number == number
+        self.view = view
+        self.shown_at = utcnow()
+        self._loading_number = None
+        self.family_pane.show_view(view, self.shown_at, keep_tab=keep_tab)
+        self._update_regie_actions()
+        self._update_freshness()
+        self._update_title()
+        self._update_actions()
+        self._show_health(snapshot)
+        if self._focus_after_load:
+            self._focus_after_load = False
+            self.family_pane.focus_tables()
+        self.family_shown.emit(number)
+
+    def _family_failed(self, number: int, exc: BaseException) -> None:
+        self._loading_number = None
+        text = worker.error_text(exc)
+        if self.view is not None and self.view.family.number == number:
+            # A refresh failed: keep what is shown, say so.
+            self.statusBar().showMessage(f"Actualisation impossible : {text}", 10000)
+        else:
+            self.family_pane.clear(f"Impossible d'ouvrir la famille n° {number}.\n\n{text}")
+            self.banner.show_message(
+                "error", f"<b>Famille n° {number} non ouverte</b> — {_html(text)}", text
+            )
+        self._update_actions()
+        self.refresh_health()
+        self.family_failed.emit(number, text)
+
+    def _update_regie_actions(self) -> None:
+        regies = self.view.regies if self.view else []
+        for i, action in enumerate(self.regie_actions):
+            if i < len(regies):
+                action.setText(f"&{i + 1} {regies[i].regie.label}")
+                action.setEnabled(True)
+                action.setVisible(True)
+            else:
+                action.setText(f"Régie {i + 1}")
+                action.setEnabled(False)
+                action.setVisible(False)
+
+    def _update_actions(self) -> None:
+        has_family = self.view is not None
+        self.refresh_action.setEnabled(has_family)
+        self.tables_action.setEnabled(has_family)
+        self.next_regie_action.setEnabled(has_family)
+        self.prev_regie_action.setEnabled(has_family)
+        self._invoice_changed(self.family_pane.current_invoice() if has_family else None)
+
+    def _invoice_changed(self, invoice: Invoice | None) -> None:
+        self.pdf_action.setEnabled(invoice is not None)
+        self.detail_action.setEnabled(invoice is not None)
+        regie = self.current_regie_invoices()
+        self.pay_action.setEnabled(regie is not None and bool(regie.to_pay))
+
+    # -- freshness: banner and status bar -------------------------------------------------
+
+    def shown_freshness(self) -> list[Freshness]:
+        if self.view is None:
+            return []
+        return [self.view.freshness] + [r.freshness for r in self.view.regies]
+
+    def _update_freshness(self) -> None:
+        if self.view is None:
+            if self.banner.kind == "cache":
+                self.banner.clear()
+            return
+        now = utcnow()
+        items = self.shown_freshness()
+        cached = [f for f in items if f.from_cache]
+        if not cached:
+            self.banner.clear()
+            self.data_label.setText(f"Données lues dans Maelis à {self.shown_at.astimezone():%H:%M}")
+            self.data_label.setToolTip(f"Lues le {fr_datetime(self.shown_at)}")
+            return
+        dated = [f.fetched_at for f in cached if f.fetched_at is not None]
+        oldest = min(dated) if dated else None
+        never = sum(1 for r in self.view.regies if r.freshness.from_cache and r.freshness.fetched_at is None)
+        error = next((f.error for f in cached if f.error), None)
+        head = "Mode hors ligne" if self.offline_mode else "Maelis ne répond pas"
+        age = age_fr(oldest, now)
+        html = f"<b>{head}</b> — données du cache, lues {_html(age)}."
+        if never:
+            html += f" {never} régie{'s' if never > 1 else ''} jamais lue{'s' if never > 1 else ''}."
+        if error and not self.offline_mode:
+            html += f"<br><small>{_html(error)}</small>"
+        self.banner.show_message("cache", html, error or "")
+        self.data_label.setText(f"Données du cache, lues {age}")
+        self.data_label.setToolTip(f"Lues dans Maelis le {fr_datetime(oldest)}" if oldest else "Jamais lues dans Maelis")
+
+    # -- Maelis state -----------------------------------------------------------------------
+
+    def refresh_health(self) -> None:
+        if self._closing or self._health_task.busy:
+            return
+        health = self.desk.health
+        self._health_task.run(self, health.snapshot, self._show_health, pool=worker.disk_pool())
+
+    def _show_health(self, snapshot) -> None:
+        self.snapshot = snapshot
+        if self.offline_mode:
+            colour, text, tip = STATE_COLOURS[State.UNKNOWN], "Mode hors ligne", "Le poste n'interroge pas Maelis."
+        else:
+            state = snapshot.state
+            colour, text = STATE_COLOURS.get(state, "#6b6b6b"), state.label_fr
+            if snapshot.error:
+                tip = snapshot.error
+            elif snapshot.last_duration is not None:
+                tip = f"Dernière réponse en {snapshot.last_duration:.2f} s".replace(".", ",")
+            else:
+                tip = "Maelis n'a pas encore été interrogé."
+        self.state_label.setText(f'<span style="color:{colour}">●</span> {_html(text)}')
+        self.state_label.setToolTip(tip)
+        self.health_shown.emit(snapshot)
+
+    def _activity_changed(self, count: int, label: str) -> None:
+        if not shiboken6.isValid(self) or self._closing:
+            return
+        busy = count > 0
+        self.busy_bar.setVisible(busy)
+        self.busy_label.setVisible(busy)
+        self.busy_label.setText(label + (f" (+{count - 1})" if count > 1 else ""))
+
+    # -- invoices ---------------------------------------------------------------------------
+
+    def current_invoice(self) -> Invoice | None:
+        return self.family_pane.current_invoice() if self.view is not None else None
+
+    def open_pdf(self) -> PdfDialog | None:
+        invoice = self.current_invoice()
+        if invoice is None:
+            self.statusBar().showMessage("Sélectionnez d'abord une facture (flèches dans le tableau).", 5000)
+            return None
+        dialog = PdfDialog(self.desk, invoice, self, pool=self.pool)
+        dialog.show()
+        return dialog
+
+    # -- dialogs ---------------------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self, pool=worker.network_pool())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._settings_saved)
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self, settings: Settings, restart: bool) -> None:
+        if restart:
+            self.restart_requested = True
+            self.close()
+        else:
+            self.statusBar().showMessage("Réglages enregistrés : ils prendront effet au prochain démarrage.", 10000)
+
+    def show_shortcuts(self) -> QMessageBox:
+        rows = [
+            ("Ctrl+F, F3", "Rechercher une famille (numéro ou nom)"),
+            ("Entrée", "Ouvrir la famille trouvée ; dans un tableau : aller au détail de la facture"),
+            ("Flèche bas", "Du champ de recherche aux résultats"),
+            ("Ctrl+1 … Ctrl+9", "Aller à la régie 1 … 9"),
+            ("Ctrl+Tab, Ctrl+Maj+Tab", "Régie suivante, précédente"),
+            ("Tab", "Passer d'un tableau à l'autre (À payer, Historique)"),
+            ("F6", "Aller aux factures de la régie"),
+            ("F4", "Aller aux lignes de la facture ; Échap : revenir"),
+            ("Ctrl+D", "Facture en PDF (imprimer, enregistrer)"),
+            ("F5", "Actualiser la famille"),
+            ("Ctrl+,", "Réglages"),
+            ("Ctrl+Q", "Quitter"),
+        ]
+        html = "<table cellspacing='4'>" + "".join(
+            f"<tr><td><b>{_html(k)}</b></td><td>&nbsp;&nbsp;{_html(v)}</td></tr>" for k, v in rows
+        ) + "</table>"
+        box = QMessageBox(self)
+        box.setObjectName("shortcutsBox")
+        box.setWindowTitle("Raccourcis clavier")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(html)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.open()
+        return box
+
+    def show_about(self) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setWindowTitle("À propos de Maelis Desk")
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        box.setText(
+            f"<b>Maelis Desk {__version__}</b><br>Poste de caisse des régies de recettes sur Maelis."
+            "<br><br>Licence AGPL-3.0 ou ultérieure."
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    # -- payments ---------------------------------------------------------------------------
+
+    def current_regie_invoices(self):
+        """The RegieInvoices of the shown tab, or None."""
+        if self.view is None:
+            return None
+        code = self.family_pane.current_regie_code()
+        return next((r for r in self.view.regies if r.regie.code == code), None)
+
+    def open_payment(self) -> PaymentDialog | None:
+        """The payment dialog for the current régie, the selected invoice checked."""
+        regie = self.current_regie_invoices()
+        if regie is None or not regie.to_pay:
+            self.statusBar().showMessage("Rien à encaisser dans cette régie.", 5000)
+            return None
+        invoice = self.current_invoice()
+        chosen = [invoice.number] if invoice is not None and invoice.to_pay_at_regie else None
+        dialog = PaymentDialog(self.desk, self.view.family, regie.regie, regie.invoices, chosen, self)
+        dialog.recorded.connect(self._payment_recorded)
+        dialog.open()
+        return dialog
+
+    def _payment_recorded(self, record) -> None:
+        self.statusBar().showMessage(
+            f"Paiement enregistré : quittance n° {record.receipt}. Transmission à Maelis en cours…", 10000
+        )
+        self.show_payments()
+        self.transmit_now()
+
+    def show_payments(self) -> None:
+        """Re-apply the desk's payments to the shown family (a database read, no call to Maelis)."""
+        self._update_outbox()
+        if self.view is None:
+            return
+        view, reader = self.view, self.desk.reader
+        self._payments_task.run(self, lambda: reader.with_payments(view), self._payments_shown,
+                                pool=worker.disk_pool(), label="")
+
+    def _payments_shown(self, view: FamilyView) -> None:
+        if self.view is None or view.family.number != self.view.family.number:
+            return
+        self.view = view
+        self.family_pane.show_view(view, self.shown_at or utcnow(), keep_tab=True)
+        self._update_regie_actions()
+        self._update_actions()
+
+    def transmit_now(self) -> None:
+        """Send what the outbox holds (in the background, one pass at a time)."""
+        if self._closing or self.offline_mode or self._transmit_task.busy:
+            return
+        transmitter = self.desk.transmitter
+        self._transmit_task.run(self, transmitter.run_once, self._transmitted, lambda _exc: self._update_outbox(),
+                                pool=worker.network_pool(), label="")
+
+    def _transmitted(self, report) -> None:
+        if report.worked:
+            self.show_payments()
+        else:
+            self._update_outbox()
+        if report.rejected or report.review:
+            self.banner.show_message(
+                "error",
+                "<b>Un paiement n'a pas pu être transmis à Maelis</b> — voir « maelis-desk outbox » "
+                "ou un superviseur.",
+                "\n".join(report.errors),
+            )
+
+    def _update_outbox(self) -> None:
+        store = self.desk.payments_store
+        worker.run_in_background(self, store.counts, self._show_outbox, pool=worker.disk_pool(), label="")
+
+    def _show_outbox(self, counts: dict) -> None:
+        waiting = sum(n for state, n in counts.items() if state in ("pending", "sending", "uncertain", "sent"))
+        trouble = counts.get("rejected", 0) + counts.get("review", 0)
+        parts = []
+        if waiting:
+            parts.append(f"⇅ {waiting} paiement{'s' if waiting > 1 else ''} en attente de Maelis")
+        if trouble:
+            parts.append(f"⚠ {trouble} à vérifier")
+        self.outbox_label.setText(" · ".join(parts))
+
+    def sync_now(self) -> None:
+        """The scheduled refresh: re-read, within a budget, the lists likely to have changed."""
+        if self._closing or self.offline_mode or self._sync_task.busy:
+            return
+        refresher = self.desk.refresher
+        self._sync_task.run(self, lambda: refresher.run_once(SYNC_BUDGET), None, pool=worker.network_pool(),
+                            label="Rafraîchissement du cache…")
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closing = True
+        self.health_timer.stop()
+        self.age_timer.stop()
+        self.transmit_timer.stop()
+        self.sync_timer.stop()
+        for task in (self._payments_task, self._transmit_task, self._sync_task):
+            task.cancel()
+        self.search_pane.cancel()
+        self._family_task.cancel()
+        self._health_task.cancel()
+        for child in self.findChildren(QWidget):
+            if child.isWindow() and child.isVisible():
+                child.close()
+        worker.shutdown(CLOSE_WAIT)
+        super().closeEvent(event)
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

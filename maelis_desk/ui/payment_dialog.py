@@ -1,0 +1,463 @@
+"""The payment dialog: take money at the counter for invoices of one régie.
+
+Three steps in one dialog, all by keyboard:
+
+1. the form: the régie's invoices to pay (checked ones are paid, in deadline
+   order: Maelis applies the amount in that order), the amount (their total
+   remaining by default, lower for a partial payment, French decimals), the
+   mode (only those the régie accepts) and its fields (cash given and change,
+   cheque number/bank/drawer, card or transfer reference); the rules of
+   services/payments.py are checked as the cashier types, with their
+   French message;
+2. the confirmation: family, régie, invoices, amount and mode in words;
+   Enter validates;
+3. recorded: the receipt number, the change to give back, and the receipt
+   to print (the payment is already safe in the database; it goes to Maelis
+   in the background).
+
+Opened with `open()`; it never calls Maelis itself, and records through the
+worker pool (a database write).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain import ZERO, Family, Invoice, Regie
+from ..formatting import AmountError, euros, fr_date, parse_amount
+from ..services import Desk
+from ..services.payments import MODE_LABELS, Mode, PaymentRefused, PaymentRequest, check_details, validate
+from . import worker
+
+NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class InvoiceChoice(QTableView):
+    """The régie's invoices to pay, each with a check box. Space toggles."""
+
+    changed = Signal()
+
+    def __init__(self, invoices: list[Invoice], chosen: set[int], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("paymentInvoices")
+        self.invoices = sorted(invoices, key=lambda i: (i.deadline, i.date, i.number))
+        self.model_ = QStandardItemModel(0, 5, self)
+        self.model_.setHorizontalHeaderLabels(["Payer", "N°", "Libellé", "Échéance", "Reste à payer"])
+        for inv in self.invoices:
+            check = QStandardItem()
+            check.setCheckable(True)
+            check.setEditable(False)
+            check.setCheckState(Qt.CheckState.Checked if inv.number in chosen else Qt.CheckState.Unchecked)
+            check.setData(inv.number, NUMBER_ROLE)
+            check.setToolTip("Espace : cocher ou décocher")
+            cells = [check]
+            for text, align in ((inv.id, None), (inv.label, None), (fr_date(inv.deadline), None),
+                                (euros(inv.remaining), Qt.AlignmentFlag.AlignRight)):
+                item = QStandardItem(text)
+                item.setEditable(False)
+                if align is not None:
+                    item.setTextAlignment(align | Qt.AlignmentFlag.AlignVCenter)
+                cells.append(item)
+            self.model_.appendRow(cells)
+        self.setModel(self.model_)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().hide()
+        self.setAlternatingRowColors(True)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.setTabKeyNavigation(False)
+        self.model_.itemChanged.connect(lambda _item: self.changed.emit())
+        rows = min(len(self.invoices), 6)
+        self.setMinimumHeight(self.horizontalHeader().sizeHint().height() + 28 * max(rows, 2) + 4)
+        if self.invoices:
+            self.selectionModel().setCurrentIndex(
+                self.model_.index(0, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+            )
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space:
+            self.toggle(self.currentIndex())
+            return
+        super().keyPressEvent(event)
+
+    def toggle(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            return
+        item = self.model_.item(index.row(), 0)
+        item.setCheckState(
+            Qt.CheckState.Unchecked if item.checkState() == Qt.CheckState.Checked else Qt.CheckState.Checked
+        )
+
+    def chosen(self) -> list[Invoice]:
+        """The checked invoices, in the order the amount is applied."""
+        return [
+            inv for row, inv in enumerate(self.invoices)
+            if self.model_.item(row, 0).checkState() == Qt.CheckState.Checked
+        ]
+
+
+class PaymentDialog(QDialog):
+    """Records one payment; emits `recorded(PaymentRecord)` once it is in the database."""
+
+    recorded = Signal(object)
+
+    FORM, CONFIRM, DONE = range(3)
+
+    def __init__(self, desk: Desk, family: Family, regie: Regie, invoices: list[Invoice],
+                 chosen: list[int] | None = None, parent: QWidget | None = None, *, pool=None):
+        super().__init__(parent)
+        self.setObjectName("paymentDialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(f"Encaisser — {regie.label} — famille n° {family.number}")
+        self.desk = desk
+        self.family = family
+        self.regie = regie
+        self.pool = pool or worker.disk_pool()
+        self.record = None
+        self._amount_edited = False
+        self._task = worker.Latest()
+        self.modes = desk.payments.modes_for(regie.code, regie.label)
+        payable = [i for i in invoices if i.to_pay_at_regie]
+        first = chosen if chosen else ([payable[0].number] if payable else [])
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._build_form(payable, set(first)))
+        self.stack.addWidget(self._build_confirm())
+        self.stack.addWidget(self._build_done())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.stack)
+        self.resize(760, 620)
+        self._invoices_changed()
+        self.table.setFocus()
+
+    # -- step 1: the form ----------------------------------------------------------------
+
+    def _build_form(self, payable: list[Invoice], chosen: set[int]) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        head = QLabel(
+            f"<b>Famille n° {self.family.number}</b> — {_escape(self.family.guardian_names)}<br>"
+            f"Régie <b>{_escape(self.regie.label)}</b> (n° {self.regie.code}) : un paiement ne couvre "
+            "qu'une régie."
+        )
+        head.setWordWrap(True)
+        layout.addWidget(head)
+
+        label = QLabel("&Factures à payer (Espace pour cocher ; le montant s'impute dans cet ordre) :")
+        self.table = InvoiceChoice(payable, chosen)
+        label.setBuddy(self.table)
+        self.table.changed.connect(self._invoices_changed)
+        layout.addWidget(label)
+        layout.addWidget(self.table, 1)
+
+        form = QFormLayout()
+        self.total_label = QLabel()
+        self.total_label.setObjectName("paymentTotal")
+        form.addRow("Reste à payer (factures cochées) :", self.total_label)
+        self.amount = QLineEdit()
+        self.amount.setObjectName("paymentAmount")
+        self.amount.setPlaceholderText("ex. 12,50")
+        self.amount.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.amount.setMaximumWidth(160)
+        self.amount.textEdited.connect(self._amount_typed)
+        form.addRow("&Montant encaissé (€) :", self.amount)
+        self.mode = QComboBox()
+        self.mode.setObjectName("paymentMode")
+        for mode in self.modes:
+            self.mode.addItem(MODE_LABELS[mode], mode)
+        refused = [MODE_LABELS[m] for m in Mode if m not in self.modes]
+        self.mode.setToolTip(
+            "Modes acceptés par l'acte constitutif de la régie"
+            + (f" (refusés ici : {', '.join(refused)})" if refused else "")
+        )
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        form.addRow("Mode de &paiement :", self.mode)
+        layout.addLayout(form)
+
+        self.fields = QStackedWidget()
+        self.fields.setObjectName("modeFields")
+        self.field_edits: dict[str, QLineEdit] = {}
+        self.field_pages: dict[Mode, int] = {}
+        self.change_label = QLabel()
+        self.change_label.setObjectName("changeLabel")
+        pages = {
+            Mode.ESPECES: [("cash_given", "Somme &remise (€) :", "ex. 50 — pour calculer la monnaie")],
+            Mode.CHEQUE: [("cheque_number", "N° du &chèque (obligatoire) :", "ex. 1234567"),
+                          ("bank", "&Banque :", ""),
+                          ("drawer", "&Tireur, s'il n'est pas le payeur :", "")],
+            Mode.CARTE: [("card_reference", "N° d'&autorisation ou de ticket :", "")],
+            Mode.VIREMENT: [("transfer_reference", "&Référence du virement :", "")],
+            Mode.CESU: [("reference", "N° des &titres CESU :", "facultatif")],
+            Mode.ANCV: [("reference", "N° des &chèques vacances :", "facultatif")],
+        }
+        for mode in self.modes:
+            page_widget = QWidget()
+            page_form = QFormLayout(page_widget)
+            page_form.setContentsMargins(0, 0, 0, 0)
+            for key, text, hint in pages[mode]:
+                edit = QLineEdit()
+                edit.setObjectName(f"field_{mode.value}_{key}")
+                edit.setPlaceholderText(hint)
+                edit.textEdited.connect(self._check)
+                page_form.addRow(text, edit)
+                self.field_edits[f"{mode.value}.{key}"] = edit
+            if mode is Mode.ESPECES:
+                page_form.addRow("Monnaie à rendre :", self.change_label)
+            self.field_pages[mode] = self.fields.addWidget(page_widget)
+        layout.addWidget(self.fields)
+
+        self.error = QLabel()
+        self.error.setObjectName("paymentError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
+        layout.addWidget(self.error)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("Annuler")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(self.reject)
+        self.next_button = QPushButton("&Valider…")
+        self.next_button.setObjectName("paymentNext")
+        self.next_button.setDefault(True)
+        self.next_button.setToolTip("Entrée : vérifier et passer à la confirmation")
+        self.next_button.clicked.connect(self.to_confirm)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.next_button)
+        layout.addLayout(buttons)
+        self._mode_changed()
+        return page
+
+    def _mode_changed(self) -> None:
+        mode = self.current_mode()
+        if mode is not None:
+            self.fields.setCurrentIndex(self.field_pages[mode])
+        if hasattr(self, "table"):
+            self._check()
+
+    def current_mode(self) -> Mode | None:
+        data = self.mode.currentData()
+        return None if data is None else Mode(data)
+
+    def _amount_typed(self) -> None:
+        self._amount_edited = True
+        self._check()
+
+    def _invoices_changed(self) -> None:
+        total = sum((i.remaining for i in self.table.chosen()), ZERO)
+        self.total_label.setText(f"<b>{euros(total)}</b>")
+        if not self._amount_edited:
+            self.amount.setText(f"{total:.2f}".replace(".", ",") if total else "")
+        self._check()
+
+    def _details(self, mode: Mode) -> dict:
+        details = {}
+        for key, edit in self.field_edits.items():
+            owner, name = key.split(".")
+            if owner == mode.value and edit.text().strip():
+                details[name] = edit.text().strip()
+        return details
+
+    def request(self) -> PaymentRequest:
+        """The request as typed; raises PaymentRefused/AmountError with a French message."""
+        mode = self.current_mode()
+        if mode is None:
+            raise PaymentRefused("Cette régie n'a aucun mode de paiement configuré.", "mode")
+        amount = parse_amount(self.amount.text())
+        details = self._details(mode)
+        if "cash_given" in details:
+            details["cash_given"] = parse_amount(details["cash_given"])
+        chosen = self.table.chosen()
+        request = PaymentRequest(self.family.number, self.regie.code, [i.number for i in chosen], amount, mode,
+                                 details)
+        validate(request, chosen, self.modes)  # the same rules as the recording
+        return request
+
+    def _check(self) -> bool:
+        try:
+            request = self.request()
+        except (PaymentRefused, AmountError) as exc:
+            self.error.setText(str(exc))
+            self.next_button.setEnabled(True)  # Enter shows the message; the rules still hold
+            self.change_label.setText("—")
+            return False
+        self.error.setText("")
+        if request.mode is Mode.ESPECES and "cash_given" in request.details:
+            clean = check_details(request.mode, request.amount, request.details)
+            self.change_label.setText(f"<b>{euros(Decimal(clean['change']))}</b>")
+        else:
+            self.change_label.setText("—")
+        return True
+
+    # -- step 2: the confirmation ---------------------------------------------------------
+
+    def _build_confirm(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        title = QLabel("<h2>Confirmer l'encaissement</h2>")
+        layout.addWidget(title)
+        self.summary = QLabel()
+        self.summary.setObjectName("paymentSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        frame = QFrame()
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        frame_layout = QVBoxLayout(frame)
+        frame_layout.addWidget(self.summary)
+        layout.addWidget(frame)
+        self.confirm_error = QLabel()
+        self.confirm_error.setObjectName("confirmError")
+        self.confirm_error.setWordWrap(True)
+        self.confirm_error.setStyleSheet("color: #b00020; font-weight: bold;")
+        layout.addWidget(self.confirm_error)
+        layout.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.back_button = QPushButton("← &Modifier")
+        self.back_button.setAutoDefault(False)
+        self.back_button.clicked.connect(self.to_form)
+        self.confirm_button = QPushButton("&Encaisser")
+        self.confirm_button.setObjectName("paymentConfirm")
+        self.confirm_button.setDefault(True)
+        self.confirm_button.setToolTip("Entrée : enregistrer le paiement")
+        self.confirm_button.clicked.connect(self.confirm)
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.confirm_button)
+        layout.addLayout(buttons)
+        return page
+
+    def to_confirm(self) -> None:
+        if not self._check():
+            self.stack.setCurrentIndex(self.FORM)
+            self.amount.setFocus()
+            return
+        request = self.request()
+        chosen = {i.number: i for i in self.table.chosen()}
+        lines = "".join(
+            f"<li>{_escape(chosen[n].id)} — {_escape(chosen[n].label)} — reste {euros(chosen[n].remaining)}</li>"
+            for n in request.invoices
+        )
+        details = check_details(request.mode, request.amount, request.details)
+        extra = ""
+        if "change" in details:
+            extra = (f"<p>Somme remise : {euros(Decimal(details['cash_given']))} — "
+                     f"<b>monnaie à rendre : {euros(Decimal(details['change']))}</b></p>")
+        elif "cheque_number" in details:
+            extra = f"<p>Chèque n° {_escape(details['cheque_number'])}" + (
+                f", {_escape(details['bank'])}" if "bank" in details else "") + "</p>"
+        self.summary.setText(
+            f"<p style='font-size:14pt'>Encaisser <b>{euros(request.amount)}</b> "
+            f"par <b>{MODE_LABELS[request.mode].lower() if request.mode is not Mode.CESU else 'CESU'}</b></p>"
+            f"<p>Famille n° {self.family.number} — {_escape(self.family.guardian_names)}<br>"
+            f"Régie {_escape(self.regie.label)}</p>"
+            f"<p>Factures :</p><ul>{lines}</ul>{extra}"
+        )
+        self.confirm_error.setText("")
+        self.confirm_button.setEnabled(True)
+        self.stack.setCurrentIndex(self.CONFIRM)
+        self.confirm_button.setFocus()
+
+    def to_form(self) -> None:
+        self.stack.setCurrentIndex(self.FORM)
+        self.amount.setFocus()
+
+    def confirm(self) -> None:
+        try:
+            request = self.request()
+        except (PaymentRefused, AmountError) as exc:
+            self.confirm_error.setText(str(exc))
+            return
+        self.confirm_button.setEnabled(False)
+        self.back_button.setEnabled(False)
+        self.confirm_error.setText("Enregistrement…")
+        service = self.desk.payments
+        self._task.run(self, lambda: service.record(request), self._recorded, self._refused,
+                       pool=self.pool, label="Enregistrement du paiement…")
+
+    def _refused(self, exc: BaseException) -> None:
+        self.back_button.setEnabled(True)
+        self.confirm_button.setEnabled(not isinstance(exc, PaymentRefused))
+        prefix = "Paiement refusé : " if isinstance(exc, PaymentRefused) else "Paiement non enregistré : "
+        self.confirm_error.setText(prefix + worker.error_text(exc))
+        self.back_button.setFocus()
+
+    # -- step 3: recorded -----------------------------------------------------------------
+
+    def _build_done(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.done_label = QLabel()
+        self.done_label.setObjectName("paymentDone")
+        self.done_label.setWordWrap(True)
+        self.done_label.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.done_label)
+        layout.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.print_button = QPushButton("&Imprimer la quittance…")
+        self.print_button.setObjectName("printReceipt")
+        self.print_button.setToolTip("Ctrl+P")
+        self.print_button.setAutoDefault(False)
+        self.print_button.clicked.connect(self.show_receipt)
+        self.close_button = QPushButton("&Fermer")
+        self.close_button.setDefault(True)
+        self.close_button.clicked.connect(self.accept)
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
+        shortcut = QShortcut(QKeySequence.StandardKey.Print, page)
+        shortcut.activated.connect(self.show_receipt)
+        return page
+
+    def _recorded(self, record) -> None:
+        self.record = record
+        change = record.details.get("change")
+        change_text = (f"<p style='font-size:16pt'>Monnaie à rendre : <b>{euros(Decimal(change))}</b></p>"
+                       if change else "")
+        self.done_label.setText(
+            f"<h2>Paiement enregistré</h2>"
+            f"<p style='font-size:14pt'>Quittance n° <b>{record.receipt}</b> — {euros(record.amount)} "
+            f"({_escape(MODE_LABELS[Mode(record.mode)])})</p>{change_text}"
+            "<p>Le paiement est en sécurité dans la base du poste. Il est transmis à Maelis en arrière-plan ; "
+            "les factures apparaissent « payées, transmission en attente » jusqu'à sa confirmation.</p>"
+        )
+        self.stack.setCurrentIndex(self.DONE)
+        self.close_button.setFocus()
+        self.recorded.emit(record)
+
+    def show_receipt(self):
+        """The receipt in the PDF viewer (print, save as)."""
+        if self.record is None:
+            return None
+        from .pdf_dialog import ReceiptDialog
+
+        dialog = ReceiptDialog(self.desk, self.record, self.parentWidget() or self)
+        dialog.show()
+        return dialog

@@ -1,0 +1,406 @@
+"""The invoice's PDF, fetched from Maelis on open (never cached), shown with
+QtPdf: page navigation, zoom, print, save as."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QPointF,
+    QRect,
+    QSize,
+    QStandardPaths,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain import Invoice
+from ..services import Desk
+from .worker import Latest, disk_pool, error_text, network_pool
+
+log = logging.getLogger(__name__)
+
+ZOOM_STEP = 1.25
+ZOOM_MIN, ZOOM_MAX = 0.25, 6.0
+PRINT_DPI = 300  # pages are rendered at this resolution for the printer
+
+
+def _action(parent: QWidget, text: str, shortcuts, slot, tip: str) -> QAction:
+    action = QAction(text, parent)
+    keys = [QKeySequence(s) for s in shortcuts]
+    action.setShortcuts(keys)
+    names = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys if not k.isEmpty())
+    action.setToolTip(f"{tip} ({names})" if names else tip)
+    action.triggered.connect(slot)
+    parent.addAction(action)
+    return action
+
+
+class PdfDialog(QDialog):
+    """Non-modal: open it with show(); it deletes itself when closed."""
+
+    loaded = Signal(int)  # page count
+    load_failed = Signal(str)  # the French message
+
+    def __init__(self, desk: Desk, invoice: Invoice | None, parent: QWidget | None = None, *, pool=None):
+        super().__init__(parent)
+        self.setObjectName("pdfDialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.invoice = invoice
+        self.setWindowTitle(self._title())
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(min(860, screen.width() - 40), min(1000, screen.height() - 60))
+        self.desk = desk
+        self.invoice = invoice
+        self.pool = pool or network_pool()
+        self.data: bytes | None = None
+        self._fetch = Latest()
+        self._buffer: QBuffer | None = None
+
+        self.document = QPdfDocument(self)
+        self.view = QPdfView()
+        self.view.setObjectName("pdfView")
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.view.setPageSpacing(12)
+
+        self.loading = QLabel(self._loading_text())
+        self.loading.setObjectName("placeholder")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.error = QLabel("")
+        self.error.setObjectName("placeholder")
+        self.error.setWordWrap(True)
+        self.error.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.retry = QPushButton("&Réessayer")
+        self.retry.clicked.connect(self.fetch)
+        error_page = QWidget()
+        error_layout = QVBoxLayout(error_page)
+        error_layout.addStretch(1)
+        error_layout.addWidget(self.error)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.retry)
+        row.addStretch(1)
+        error_layout.addLayout(row)
+        error_layout.addStretch(2)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.loading)
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(error_page)
+        self.error_page = error_page
+
+        toolbar = QToolBar()
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.prev_action = _action(self, "◀ Précédente", ["PgUp", "Alt+Left"], self.previous_page, "Page précédente")
+        self.page_label = QLabel("")
+        self.page_label.setMinimumWidth(90)
+        self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.next_action = _action(self, "Suivante ▶", ["PgDown", "Alt+Right"], self.next_page, "Page suivante")
+        self.zoom_out_action = _action(self, "Zoom −", ["Ctrl+-"], self.zoom_out, "Réduire")
+        self.zoom_in_action = _action(self, "Zoom +", ["Ctrl++", "Ctrl+="], self.zoom_in, "Agrandir")
+        self.fit_action = _action(self, "Pleine largeur", ["Ctrl+0"], self.fit_width, "Ajuster à la largeur")
+        self.print_action = _action(self, "Imprimer…", ["Ctrl+P"], self.print_, "Imprimer la facture")
+        self.save_action = _action(self, "Enregistrer sous…", ["Ctrl+S"], self.save_as, "Enregistrer le PDF")
+        toolbar.addAction(self.prev_action)
+        toolbar.addWidget(self.page_label)
+        toolbar.addAction(self.next_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.zoom_out_action)
+        toolbar.addAction(self.zoom_in_action)
+        toolbar.addAction(self.fit_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.print_action)
+        toolbar.addAction(self.save_action)
+        self.toolbar = toolbar
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("&Fermer")
+        buttons.rejected.connect(self.reject)
+        self.status = QLabel("")
+        self.status.setObjectName("hint")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(buttons)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(toolbar)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(bottom)
+
+        self.document.statusChanged.connect(self._document_status)
+        self.view.pageNavigator().currentPageChanged.connect(self._update_page)
+        self._set_ready(False)
+        self.fetch()
+
+    # -- what this dialog shows (an invoice from Maelis; see ReceiptDialog) -------------
+
+    def _title(self) -> str:
+        return f"Facture {self.invoice.id} — {self.invoice.label}"
+
+    def _doc_name(self) -> str:
+        return f"Facture {self.invoice.id}"
+
+    def _what(self) -> str:
+        return f"la facture {self.invoice.id}"
+
+    def _loading_text(self) -> str:
+        return f"Chargement… (facture {self.invoice.id}, demandée à Maelis)"
+
+    def _file_stem(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_-]+", "-", self.invoice.id).strip("-") or str(self.invoice.number)
+
+    def _origin_text(self) -> str:
+        return "lu à l'instant depuis Maelis"
+
+    def _load_op(self):
+        reader = self.desk.reader
+        regie, number = self.invoice.regie.code, self.invoice.number
+        return lambda: reader.invoice_pdf(regie, number)
+
+    # -- loading --------------------------------------------------------------------
+
+    def fetch(self) -> None:
+        """Ask Maelis for the PDF (in the background)."""
+        self._set_ready(False)
+        self.stack.setCurrentWidget(self.loading)
+        self.status.setText("")
+        self._fetch.run(self, self._load_op(), self._received, self._failed, pool=self.pool,
+                        label=f"Chargement du PDF de {self._what()}…")
+
+    @property
+    def busy(self) -> bool:
+        return self._fetch.busy
+
+    def _received(self, data: bytes) -> None:
+        self.data = bytes(data)
+        self.document.close()
+        buffer = QBuffer(self)
+        buffer.setData(QByteArray(self.data))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        old, self._buffer = self._buffer, buffer
+        self.document.load(buffer)
+        if old is not None:
+            old.deleteLater()
+        self._document_status(self.document.status())
+
+    def _document_status(self, status: QPdfDocument.Status) -> None:
+        if self.data is None:
+            return
+        if status == QPdfDocument.Status.Ready and self.stack.currentWidget() is not self.view:
+            pages = self.document.pageCount()
+            self.stack.setCurrentWidget(self.view)
+            self._set_ready(True)
+            self._update_page(self.view.pageNavigator().currentPage())
+            self.status.setText(f"{len(self.data) // 1024 or 1} Ko, {self._origin_text()}.")
+            self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.loaded.emit(pages)
+        elif status == QPdfDocument.Status.Error:
+            self._show_error(
+                "Maelis a renvoyé un document que le poste ne sait pas lire comme un PDF "
+                f"(erreur : {self.document.error().name})."
+            )
+
+    def _failed(self, exc: BaseException) -> None:
+        self._show_error(
+            f"Impossible d'afficher {self._what()} : {error_text(exc)}\n\n"
+            "Les factures en PDF sont demandées à Maelis à chaque ouverture, elles ne sont pas gardées "
+            "sur le poste : réessayez quand Maelis répondra."
+        )
+
+    def _show_error(self, text: str) -> None:
+        self.data = None
+        self._set_ready(False)
+        self.error.setText(text)
+        self.stack.setCurrentWidget(self.error_page)
+        self.retry.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.load_failed.emit(text)
+
+    def _set_ready(self, ready: bool) -> None:
+        for action in (self.prev_action, self.next_action, self.zoom_in_action, self.zoom_out_action,
+                       self.fit_action, self.print_action, self.save_action):
+            action.setEnabled(ready)
+        if not ready:
+            self.page_label.setText("")
+
+    # -- navigation and zoom -------------------------------------------------------
+
+    @property
+    def current_page(self) -> int:
+        return self.view.pageNavigator().currentPage()
+
+    def _update_page(self, page: int) -> None:
+        count = self.document.pageCount()
+        if count <= 0:
+            return
+        self.page_label.setText(f"Page {page + 1} / {count}")
+        self.prev_action.setEnabled(page > 0)
+        self.next_action.setEnabled(page < count - 1)
+
+    def go_to_page(self, page: int) -> None:
+        count = self.document.pageCount()
+        if 0 <= page < count:
+            self.view.pageNavigator().jump(page, QPointF(), self.view.zoomFactor())
+            self._update_page(page)
+
+    def previous_page(self) -> None:
+        self.go_to_page(self.current_page - 1)
+
+    def next_page(self) -> None:
+        self.go_to_page(self.current_page + 1)
+
+    def _zoom(self, factor: float) -> None:
+        zoom = min(ZOOM_MAX, max(ZOOM_MIN, self.view.zoomFactor() * factor))
+        self.view.setZoomMode(QPdfView.ZoomMode.Custom)
+        self.view.setZoomFactor(zoom)
+
+    def zoom_in(self) -> None:
+        self._zoom(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self._zoom(1 / ZOOM_STEP)
+
+    def fit_width(self) -> None:
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+
+    # -- print and save ---------------------------------------------------------------
+
+    def print_(self) -> None:
+        if self.data is None:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(self._doc_name())
+        printer.setFromTo(1, max(1, self.document.pageCount()))
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle("Imprimer la facture")
+        dialog.setMinMax(1, max(1, self.document.pageCount()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.print_to(printer))
+        self._print_dialog = dialog
+        self._printer = printer  # alive as long as the dialog may use it
+        dialog.open()
+
+    def print_to(self, printer: QPrinter) -> int:
+        """Render the pages (every page, or the chosen range) on `printer`; the number printed."""
+        count = self.document.pageCount()
+        if count <= 0:
+            return 0
+        first = max(1, printer.fromPage() or 1)
+        last = min(count, printer.toPage() or count)
+        painter = QPainter()
+        if not painter.begin(printer):
+            self.status.setText("Impression impossible : l'imprimante n'a pas pu être ouverte.")
+            return 0
+        printed = 0
+        try:
+            area = printer.pageLayout().paintRectPixels(printer.resolution())
+            for page in range(first - 1, last):
+                if printed:
+                    printer.newPage()
+                points = self.document.pagePointSize(page)
+                if points.isEmpty():
+                    continue
+                scale = min(area.width() / points.width(), area.height() / points.height())
+                target = QRect(0, 0, int(points.width() * scale), int(points.height() * scale))
+                pixels = QSize(int(points.width() / 72 * PRINT_DPI), int(points.height() / 72 * PRINT_DPI))
+                image: QImage = self.document.render(page, pixels)
+                painter.drawImage(target, image)
+                printed += 1
+        finally:
+            painter.end()
+        self.status.setText(f"{printed} page(s) envoyée(s) à l'impression.")
+        return printed
+
+    def suggested_file_name(self) -> str:
+        safe = self._file_stem()
+        return f"facture-{safe}.pdf"
+
+    def save_as(self) -> None:
+        if self.data is None:
+            return
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
+        dialog = QFileDialog(self, "Enregistrer la facture", str(Path(folder) / self.suggested_file_name()),
+                             "Documents PDF (*.pdf)")
+        dialog.setObjectName("saveDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("pdf")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self.save_to)
+        self._save_dialog = dialog
+        dialog.open()
+
+    def save_to(self, path: str) -> bool:
+        if self.data is None or not path:
+            return False
+        try:
+            Path(path).write_bytes(self.data)
+        except OSError as exc:
+            self.status.setText(f"Enregistrement impossible : {exc.strerror or exc} ({path})")
+            return False
+        self.status.setText(f"Facture enregistrée : {path}")
+        return True
+
+    # -- closing -----------------------------------------------------------------------
+
+    def done(self, result: int) -> None:
+        self._fetch.cancel()
+        super().done(result)
+
+
+class ReceiptDialog(PdfDialog):
+    """A payment's receipt (quittance), made on the desk from the recorded
+    payment: view, print, save as. A reprint says DUPLICATA."""
+
+    def __init__(self, desk: Desk, record, parent: QWidget | None = None, *, duplicate: bool = False):
+        self.record = record  # read by the hooks below, which the base constructor calls
+        self.duplicate = duplicate
+        super().__init__(desk, None, parent, pool=disk_pool())
+
+    def _title(self) -> str:
+        return f"Quittance n° {self.record.receipt}" + (" (duplicata)" if self.duplicate else "")
+
+    def _doc_name(self) -> str:
+        return f"Quittance {self.record.receipt}"
+
+    def _what(self) -> str:
+        return f"la quittance n° {self.record.receipt}"
+
+    def _loading_text(self) -> str:
+        return f"Préparation de la quittance n° {self.record.receipt}…"
+
+    def _file_stem(self) -> str:
+        return f"quittance-{self.record.receipt}"
+
+    def _origin_text(self) -> str:
+        return "faite sur ce poste à partir du paiement enregistré"
+
+    def _load_op(self):
+        from ..services.receipts import receipt_pdf
+
+        record, city, duplicate = self.record, self.desk.settings.city, self.duplicate
+        now = self.desk.reader.clock
+        return lambda: receipt_pdf(record, city=city, duplicate=duplicate, printed_at=now())

@@ -1,0 +1,88 @@
+"""Starting the window: French Qt, resources, password prompt, run_gui."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QInputDialog, QLineEdit
+
+from maelis_desk.cli import build_parser
+from maelis_desk.ui import app as ui_app
+from maelis_desk.ui.main_window import MainWindow
+from maelis_desk.ui.theme import app_icon, resources_dir, style_sheet
+
+
+def test_qt_dialogs_are_in_french(qapp):
+    ui_app.make_application()
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel | QDialogButtonBox.StandardButton.Yes)
+    assert box.button(QDialogButtonBox.StandardButton.Cancel).text().replace("&", "") == "Annuler"
+    assert box.button(QDialogButtonBox.StandardButton.Yes).text().replace("&", "") == "Oui"
+
+
+def test_resources_load_from_the_checkout(qapp):
+    assert (resources_dir() / "icons" / "maelis-desk.svg").exists()
+    assert not app_icon().isNull()
+    assert "cacheBanner" in style_sheet()
+
+
+def test_password_asked_when_none_is_stored(qapp, settings, monkeypatch):
+    asked = []
+
+    def get_text(parent, title, label, echo):
+        asked.append((title, label, echo))
+        return "secret", True
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(get_text))
+    no_password = replace(settings, password=None)
+    assert ui_app.ask_password(no_password).password == "secret"
+    title, label, echo = asked[0]
+    assert "Mot de passe" in title and settings.user in label
+    assert echo == QLineEdit.EchoMode.Password
+    # nothing asked when there is a password, or for the demo
+    assert ui_app.ask_password(settings) is settings
+    demo = replace(no_password, url=None)
+    assert ui_app.ask_password(demo) is demo
+    assert len(asked) == 1
+
+
+def test_run_gui_opens_the_window_and_exits_cleanly(qapp, simulator, monkeypatch):
+    monkeypatch.setattr(ui_app, "_log_to_file", lambda: None)
+    args = build_parser().parse_args(
+        ["--url", simulator.url, "--user", "demo", "--password", "demo", "--timeout", "2"]
+    )
+    seen = {}
+
+    def close_when_shown():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows:
+            QTimer.singleShot(20, close_when_shown)
+            return
+        window = windows[0]
+        seen["title"] = window.windowTitle()
+        seen["demo"] = window.demo_badge.isVisible()
+        window.close()
+
+    QTimer.singleShot(50, close_when_shown)
+    assert ui_app.run_gui(args) == 0
+    assert seen == {"title": "Maelis Desk", "demo": False}
+
+
+def test_run_gui_with_the_demo(qapp, monkeypatch):
+    """No URL configured: the built-in demo Maelis starts, the DÉMO marker shows."""
+    monkeypatch.setattr(ui_app, "_log_to_file", lambda: None)
+    args = build_parser().parse_args([])
+    seen = {}
+
+    def close_when_shown():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows:
+            QTimer.singleShot(20, close_when_shown)
+            return
+        seen["demo"] = windows[0].demo_badge.isVisible()
+        seen["title"] = windows[0].windowTitle()
+        windows[0].close()
+
+    QTimer.singleShot(50, close_when_shown)
+    assert ui_app.run_gui(args) == 0
+    assert seen == {"demo": True, "title": "Maelis Desk — DÉMO"}

@@ -1,0 +1,213 @@
+"""The settings dialog and the PDF dialog."""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import replace
+
+import pytest
+from gui_helpers import FAMILY, open_family
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from maelis_desk import config
+from maelis_desk.ui.settings_dialog import SettingsDialog
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- settings -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings_dialog(qtbot, settings):
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    return dialog
+
+
+def test_connection_test_success_counts_regies(qtbot, settings_dialog, desk):
+    regies, _ = desk.reader.regies()
+    with qtbot.waitSignal(settings_dialog.tested, timeout=15000) as tested:
+        qtbot.mouseClick(settings_dialog.test_button, _left())
+    ok, text = tested.args
+    assert ok, text
+    assert f"{len(regies)} régies" in text
+    assert settings_dialog.test_result.text() == text
+    assert settings_dialog.test_button.isEnabled()
+
+
+def test_connection_test_wrong_password(qtbot, settings_dialog):
+    settings_dialog.password.setText("pas-le-bon")
+    with qtbot.waitSignal(settings_dialog.tested, timeout=15000) as tested:
+        settings_dialog.test()
+    ok, text = tested.args
+    assert not ok
+    assert "identification" in text and "mot de passe" in text
+
+
+def test_connection_test_unreachable(qtbot, settings_dialog):
+    settings_dialog.url.setText(f"http://127.0.0.1:{_free_port()}/maelisws/services")
+    with qtbot.waitSignal(settings_dialog.tested, timeout=15000) as tested:
+        settings_dialog.test()
+    ok, text = tested.args
+    assert not ok
+    assert "injoignable" in text
+
+
+def test_connection_test_bad_url(qtbot, settings_dialog):
+    settings_dialog.url.setText("maelis.example.org")
+    with qtbot.waitSignal(settings_dialog.tested, timeout=1000) as tested:
+        settings_dialog.test()
+    assert tested.args[0] is False
+    assert "http://" in tested.args[1]
+
+
+def test_save_writes_settings_without_password_and_asks_to_restart(qtbot, settings_dialog, settings, monkeypatch):
+    kept = []
+    monkeypatch.setattr(config, "store_password", lambda url, user, pw: kept.append((url, user)) and False)
+    settings_dialog.timeout.setValue(7.5)
+    settings_dialog.operator.setText("Jeanne Caisse")
+    with qtbot.waitSignal(settings_dialog.saved, timeout=5000) as saved:
+        settings_dialog.save()
+        box = settings_dialog.restart_box
+        assert box.isVisible()
+        # no keyring: the dialog says the password will be asked at each start
+        assert "chaque démarrage" in box.informativeText()
+        later = next(b for b in box.buttons() if "Plus tard" in b.text())
+        later.click()
+    new_settings, restart = saved.args
+    assert restart is False
+    assert kept == [(settings.url, "demo")]
+    assert new_settings.timeout == 7.5
+    stored = json.loads(config.settings_file().read_text(encoding="utf-8"))
+    assert stored["timeout"] == 7.5
+    assert stored["operator"] == "Jeanne Caisse"
+    assert stored["url"] == settings.url
+    assert "password" not in stored
+    assert "demo" not in json.dumps(stored) or stored.get("user") == "demo"
+
+
+def test_restart_from_settings_closes_the_window(qtbot, window):
+    dialog = window.open_settings()
+    dialog.save()
+    box = dialog.restart_box
+    restart = next(b for b in box.buttons() if "Redémarrer" in b.text())
+    restart.click()
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert window.restart_requested
+
+
+def _left():
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
+
+
+# --- PDF ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pdf_dialog(qtbot, window):
+    open_family(qtbot, window)
+    dialog = window.open_pdf()
+    with qtbot.waitSignal(dialog.loaded, timeout=15000):
+        pass
+    return dialog
+
+
+def test_pdf_dialog_navigation_and_zoom(qtbot, pdf_dialog):
+    dialog = pdf_dialog
+    assert dialog.document.pageCount() == 1
+    assert dialog.stack.currentWidget() is dialog.view
+    assert not dialog.prev_action.isEnabled() and not dialog.next_action.isEnabled()
+    assert dialog.view.zoomMode() == QPdfView.ZoomMode.FitToWidth
+    zoom = dialog.view.zoomFactor()
+    dialog.zoom_in()
+    assert dialog.view.zoomMode() == QPdfView.ZoomMode.Custom
+    assert dialog.view.zoomFactor() == pytest.approx(zoom * 1.25)
+    dialog.zoom_out()
+    dialog.zoom_out()
+    assert dialog.view.zoomFactor() == pytest.approx(zoom / 1.25)
+    dialog.fit_width()
+    assert dialog.view.zoomMode() == QPdfView.ZoomMode.FitToWidth
+    assert dialog.print_action.isEnabled() and dialog.save_action.isEnabled()
+    assert "Ctrl+P" in dialog.print_action.toolTip()
+
+
+def test_pdf_print_renders_the_pages(qtbot, pdf_dialog, tmp_path):
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    out = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(out))
+    assert pdf_dialog.print_to(printer) == 1
+    assert out.read_bytes().startswith(b"%PDF")
+    assert out.stat().st_size > 10_000  # a rendered page, not an empty sheet
+
+
+def test_pdf_save_as(qtbot, pdf_dialog, tmp_path):
+    pdf_dialog.save_as()
+    dialog = pdf_dialog.findChild(QFileDialog, "saveDialog")
+    assert dialog is not None and dialog.isVisible()  # opened without blocking
+    target = tmp_path / "facture.pdf"
+    dialog.fileSelected.emit(str(target))
+    dialog.reject()
+    assert target.read_bytes() == pdf_dialog.data
+    assert "enregistrée" in pdf_dialog.status.text()
+    assert pdf_dialog.suggested_file_name().startswith("facture-F")
+
+
+def test_pdf_when_maelis_is_down_says_so(qtbot, window, simulator, desk):
+    view = open_family(qtbot, window)
+    simulator.set_fault("down")
+    desk.health.reset()
+    dialog = window.open_pdf()
+    assert dialog.stack.currentWidget() is dialog.loading
+    assert dialog.loading.text().startswith("Chargement…")
+    with qtbot.waitSignal(dialog.load_failed, timeout=15000) as failed:
+        pass
+    text = failed.args[0]
+    assert "Impossible d'afficher la facture" in text
+    assert "injoignable" in text or "Maelis" in text
+    assert dialog.stack.currentWidget() is dialog.error_page
+    assert not dialog.print_action.isEnabled()
+    # Maelis back: "Réessayer" fetches it
+    simulator.set_fault(None)
+    desk.health.reset()
+    with qtbot.waitSignal(dialog.loaded, timeout=15000):
+        dialog.retry.click()
+    assert dialog.document.pageCount() == 1
+    assert view.family.number == FAMILY
+
+
+def test_pdf_without_selected_invoice(qtbot, window):
+    assert window.open_pdf() is None
+    assert "Sélectionnez" in window.statusBar().currentMessage()
+
+
+def test_unexpected_box_is_not_modal_blocking(qtbot, window):
+    """The error dialog opens with open(): the test goes on without closing it."""
+    from maelis_desk.ui import worker
+
+    box = worker.show_unexpected(window, ValueError("boom"), "Traceback: boom")
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    assert "boom" in box.informativeText()
+    box.close()
+
+
+def test_demo_settings_dialog_shows_demo(qtbot, settings):
+    demo = replace(settings, url=None, user="demo", password="demo", demo_url=settings.url)
+    dialog = SettingsDialog(demo)
+    qtbot.addWidget(dialog)
+    assert dialog.url.text() == ""
+    assert "démonstration" in dialog.note.text()
+    with qtbot.waitSignal(dialog.tested, timeout=15000) as tested:
+        dialog.test()
+    assert tested.args[0] is True

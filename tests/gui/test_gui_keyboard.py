@@ -1,0 +1,153 @@
+"""The desk is usable with the keyboard only."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from gui_helpers import FAMILY
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from maelis_desk.ui.main_window import MainWindow
+from maelis_desk.ui.pdf_dialog import PdfDialog
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+
+
+def ascii_name(text: str) -> str:
+    """QTest types ASCII only; the search ignores accents and case anyway."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
+
+
+def focused():
+    return QApplication.focusWidget()
+
+
+def activate(qtbot, window: MainWindow) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+
+
+def test_keyboard_flow(qtbot, window, desk):
+    activate(qtbot, window)
+    expected = desk.reader.open_family(FAMILY)
+
+    # Ctrl+F puts the cursor in the search field, whatever had the focus
+    window.family_pane.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_F, CTRL)
+    assert focused() is window.search_pane.edit
+
+    # type the number, Enter: the family opens, the cursor lands in its invoices
+    qtbot.keyClicks(focused(), str(FAMILY))
+    with qtbot.waitSignal(window.family_shown, timeout=15000):
+        qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    first_tab = window.family_pane.tabs.currentIndex()
+    page = window.family_pane.current_page()
+    qtbot.waitUntil(lambda: focused() is page.to_pay.table)
+    assert window.current_invoice() is not None
+
+    # Ctrl+2: the second régie, the cursor in its invoices
+    qtbot.keyClick(focused(), Qt.Key.Key_2, CTRL)
+    assert window.family_pane.tabs.currentIndex() == 1
+    page2 = window.family_pane.current_page()
+    assert focused() in page2.tables
+    regie2 = expected.regies[1]
+    assert page2.regie_invoices.regie == regie2.regie
+
+    # arrows move in the table, the detail follows
+    table = focused()
+    assert table.proxy.rowCount() >= 2, "the second régie of the demo family has several invoices"
+    before = window.current_invoice()
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    after = window.current_invoice()
+    assert after is not None and after != before
+    assert window.family_pane.detail.invoice == after
+
+    # Enter: to the invoice's lines; Escape: back to the invoices
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert focused() is window.family_pane.detail.lines
+    qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+    assert focused() in page2.tables
+    # F4 does the same as Enter
+    qtbot.keyClick(focused(), Qt.Key.Key_F4)
+    assert focused() is window.family_pane.detail.lines
+    qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+
+    # Tab goes from "À payer" to "Historique"
+    if page2.to_pay.model.rowCount() and page2.history.model.rowCount():
+        page2.to_pay.table.setFocus()
+        qtbot.keyClick(focused(), Qt.Key.Key_Tab)
+        assert focused() is page2.history.table
+
+    # Ctrl+Tab / Ctrl+Shift+Tab: next and previous régie
+    qtbot.keyClick(focused(), Qt.Key.Key_Tab, CTRL)
+    assert window.family_pane.tabs.currentIndex() == 2
+    qtbot.keyClick(focused(), Qt.Key.Key_Backtab, CTRL | SHIFT)
+    assert window.family_pane.tabs.currentIndex() == 1
+    qtbot.keyClick(focused(), Qt.Key.Key_1, CTRL)
+    assert window.family_pane.tabs.currentIndex() == 0 or first_tab == 0
+
+    # Ctrl+D: the PDF of the selected invoice; Escape closes it
+    window.family_pane.select_regie(first_tab)
+    invoice = window.current_invoice()
+    assert invoice is not None
+    qtbot.keyClick(focused(), Qt.Key.Key_D, CTRL)
+    dialogs = window.findChildren(PdfDialog)
+    assert len(dialogs) == 1
+    dialog = dialogs[0]
+    assert dialog.invoice == invoice
+    qtbot.waitUntil(lambda: dialog.document.pageCount() == 1, timeout=15000)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    with qtbot.waitSignal(dialog.finished, timeout=2000):
+        qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+
+    # F3 back to the search, F5 refreshes the family
+    activate(qtbot, window)
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)
+    assert focused() is window.search_pane.edit
+    with qtbot.waitSignal(window.family_shown, timeout=15000):
+        qtbot.keyClick(focused(), Qt.Key.Key_F5)
+
+
+def test_search_by_name_with_keyboard(qtbot, window, desk):
+    activate(qtbot, window)
+    family, _ = desk.reader.family(FAMILY)
+    qtbot.keyClick(window, Qt.Key.Key_F3)
+    assert focused() is window.search_pane.edit
+    qtbot.keyClicks(focused(), ascii_name(family.rl1.lastname).lower())  # accents ignored by the search
+    qtbot.waitUntil(lambda: window.search_pane.model.rowCount() > 0, timeout=10000)
+    # Down goes to the results; Enter on the demo family opens it
+    qtbot.keyClick(focused(), Qt.Key.Key_Down)
+    assert focused() is window.search_pane.list
+    rows = [f.number for f in window.search_pane.model.families]
+    for _ in range(rows.index(FAMILY)):
+        qtbot.keyClick(focused(), Qt.Key.Key_Down)
+    with qtbot.waitSignal(window.family_shown, timeout=15000) as shown:
+        qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert shown.args == [FAMILY]
+
+
+def test_enter_before_results_opens_single_match(qtbot, window, desk):
+    activate(qtbot, window)
+    family, _ = desk.reader.family(FAMILY)
+    text = ascii_name(f"{family.rl1.lastname} {family.rl1.firstname}")
+    found, _ = desk.reader.search(text)
+    assert [f.number for f in found] == [FAMILY]
+    window.search_pane.focus_search()
+    qtbot.keyClicks(focused(), text)
+    with qtbot.waitSignal(window.family_shown, timeout=15000) as shown:
+        qtbot.keyClick(focused(), Qt.Key.Key_Return)  # before the 250 ms debounce
+    assert shown.args == [FAMILY]
+
+
+def test_shortcuts_are_shown_in_menus_and_tooltips(window):
+    assert "Ctrl+F" in window.search_action.toolTip()
+    assert "F3" in window.search_action.toolTip()
+    assert "Ctrl+D" in window.pdf_action.toolTip()
+    assert "F5" in window.refresh_action.toolTip()
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus == ["Fichier", "Famille", "Affichage", "Aide"]
+    assert window.regie_actions[1].shortcut().toString() == "Ctrl+2"

@@ -1,0 +1,215 @@
+"""The payment dialog, driven with the keyboard against the demo Maelis."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from gui_helpers import FAMILY
+from PySide6.QtCore import Qt
+
+from maelis_desk.domain import Invoice, Regie
+from maelis_desk.services.payments import Mode, PaymentRequest
+from maelis_desk.ui.payment_dialog import PaymentDialog
+
+
+@pytest.fixture
+def opened(desk):
+    """Family 1312 read from Maelis (and cached), and its régie with the most to pay."""
+    view = desk.reader.open_family(FAMILY)
+    regie = max(view.regies, key=lambda r: len(r.to_pay))
+    assert regie.to_pay
+    return view, regie
+
+
+def make_dialog(qtbot, desk, view, regie, chosen=None):
+    dialog = PaymentDialog(desk, view.family, regie.regie, regie.invoices, chosen)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def type_into(qtbot, edit, text):
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+
+
+def test_cash_payment_by_keyboard(qtbot, desk, opened):
+    view, regie = opened
+    first = sorted(regie.to_pay, key=lambda i: (i.deadline, i.date, i.number))[0]
+    dialog = make_dialog(qtbot, desk, view, regie, [first.number])
+    assert dialog.amount.text() == f"{first.remaining:.2f}".replace(".", ",")
+    assert dialog.current_mode() is Mode.ESPECES
+    given = dialog.field_edits["especes.cash_given"]
+    type_into(qtbot, given, "500")
+    assert dialog.error.text() == "" or "300" in dialog.error.text()
+    if first.remaining > Decimal("300"):
+        pytest.skip("demo invoice above the cash cap")
+    assert dialog.change_label.text() == f"<b>{_euros(Decimal('500') - first.remaining)}</b>"
+    qtbot.keyClick(given, Qt.Key.Key_Return)
+    assert dialog.stack.currentIndex() == dialog.CONFIRM
+    text = dialog.summary.text()
+    assert str(FAMILY) in text and regie.regie.label in text and first.id in text and "espèces" in text
+    with qtbot.waitSignal(dialog.recorded, timeout=10000) as blocker:
+        qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
+    record = blocker.args[0]
+    assert record.amount == first.remaining and record.mode == "especes"
+    assert record.details["change"] == f"{Decimal('500') - first.remaining:.2f}"
+    assert dialog.stack.currentIndex() == dialog.DONE and record.receipt in dialog.done_label.text()
+    stored = desk.payments_store.get(record.id)
+    assert stored.state == "pending" and stored.operator == "Martine"
+
+
+def _euros(value):
+    from maelis_desk.formatting import euros
+
+    return euros(value)
+
+
+def test_partial_payment_and_space_toggles_invoices(qtbot, desk, opened):
+    view, regie = opened
+    dialog = make_dialog(qtbot, desk, view, regie)
+    table = dialog.table
+    table.setFocus()
+    total_before = sum((i.remaining for i in table.chosen()), Decimal(0))
+    if len(table.invoices) > 1:
+        table.setCurrentIndex(table.model_.index(1, 0))
+        qtbot.keyClick(table, Qt.Key.Key_Space)
+        assert len(table.chosen()) == 2
+        total = sum((i.remaining for i in table.chosen()), Decimal(0))
+        assert total > total_before
+        assert dialog.amount.text() == f"{total:.2f}".replace(".", ",")
+    type_into(qtbot, dialog.amount, "1,50")
+    assert dialog.error.text() == ""
+    dialog.mode.setCurrentIndex(dialog.modes.index(Mode.CHEQUE))
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    assert dialog.stack.currentIndex() == dialog.FORM  # the cheque number is missing
+    assert "numéro du chèque" in dialog.error.text()
+    type_into(qtbot, dialog.field_edits["cheque.cheque_number"], "1234567")
+    qtbot.keyClick(dialog.field_edits["cheque.cheque_number"], Qt.Key.Key_Return)
+    assert dialog.stack.currentIndex() == dialog.CONFIRM
+    with qtbot.waitSignal(dialog.recorded, timeout=10000) as blocker:
+        qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
+    assert blocker.args[0].amount == Decimal("1.50")
+    assert blocker.args[0].details == {"cheque_number": "1234567"}
+
+
+@pytest.mark.parametrize(
+    "typed,message",
+    [
+        ("0", "supérieur à zéro"),
+        ("-5", "positif"),
+        ("abc", "Montant invalide"),
+        ("12,345", "deux chiffres"),
+        ("99999", "dépasse le reste à payer"),
+        ("", "Saisissez un montant"),
+    ],
+)
+def test_bad_amounts_say_why(qtbot, desk, opened, typed, message):
+    view, regie = opened
+    dialog = make_dialog(qtbot, desk, view, regie)
+    type_into(qtbot, dialog.amount, typed) if typed else dialog.amount.clear()
+    dialog._check()
+    assert message in dialog.error.text()
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    assert dialog.stack.currentIndex() == dialog.FORM
+
+
+def synthetic(number, remaining, *, transmitted=False, regie=Regie(102, "CANTINE / CLAE")):
+    now = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    return Invoice(regie, number, f"F{number}", "CLAE OCTOBRE 2026", FAMILY, "LEFÈVRE ANAÏS", now,
+                   now + timedelta(days=30), Decimal(remaining), Decimal(0),
+                   transmitted_at=now if transmitted else None)
+
+
+def test_cash_cap_and_modes_of_the_regie(qtbot, desk, opened):
+    view, _ = opened
+    dialog = PaymentDialog(desk, view.family, Regie(102, "CANTINE / CLAE"), [synthetic(1, "450.00")])
+    qtbot.addWidget(dialog)
+    assert Mode.CESU not in dialog.modes  # not for school canteens
+    assert "CESU" in dialog.mode.toolTip()
+    dialog._check()
+    assert "300,00" in dialog.error.text() and "espèces" in dialog.error.text()
+    dialog.mode.setCurrentIndex(dialog.modes.index(Mode.CARTE))
+    assert "autorisation" in dialog.error.text()
+    dialog.field_edits["carte.card_reference"].setText("A12345")
+    assert dialog._check()
+    creche = PaymentDialog(desk, view.family, Regie(101, "CRÈCHES"), [synthetic(2, "10", regie=Regie(101, "CRÈCHES"))])
+    qtbot.addWidget(creche)
+    assert Mode.CESU in creche.modes
+
+
+def test_transmitted_invoices_are_not_offered(qtbot, desk, opened):
+    view, _ = opened
+    dialog = PaymentDialog(desk, view.family, Regie(102, "CANTINE / CLAE"),
+                           [synthetic(1, "20", transmitted=True), synthetic(2, "30")])
+    qtbot.addWidget(dialog)
+    assert [i.number for i in dialog.table.invoices] == [2]
+
+
+def test_the_same_money_is_not_taken_twice(qtbot, desk, opened):
+    view, regie = opened
+    invoice = regie.to_pay[0]
+    dialog = make_dialog(qtbot, desk, view, regie, [invoice.number])
+    dialog.mode.setCurrentIndex(dialog.modes.index(Mode.CHEQUE))
+    dialog.field_edits["cheque.cheque_number"].setText("42")
+    dialog.to_confirm()
+    # Meanwhile, another desk sharing the database takes the whole amount.
+    desk.payments.record(PaymentRequest(FAMILY, regie.regie.code, [invoice.number], invoice.remaining,
+                                        Mode.CARTE, {"card_reference": "X1"}))
+    dialog.confirm()
+    qtbot.waitUntil(lambda: "refusé" in dialog.confirm_error.text(), timeout=10000)
+    assert "déjà" in dialog.confirm_error.text()
+    assert dialog.stack.currentIndex() == dialog.CONFIRM and dialog.back_button.isEnabled()
+    assert len(desk.payments_store.list()) == 1
+
+
+def test_invoice_choice_model(qtmodeltester, desk, opened, qtbot):
+    view, regie = opened
+    dialog = PaymentDialog(desk, view.family, regie.regie, regie.invoices)
+    qtbot.addWidget(dialog)
+    qtmodeltester.check(dialog.table.model())
+
+
+def test_cashier_flow_in_the_window(qtbot, window, desk, simulator):
+    """Open the family, F9, pay in cash, see it pending, then confirmed; print the receipt."""
+    from gui_helpers import open_family
+
+    view = open_family(qtbot, window)
+    index = next(i for i, r in enumerate(view.regies) if r.to_pay)
+    window.family_pane.select_regie(index)
+    assert window.pay_action.isEnabled() and "F9" in window.pay_action.toolTip()
+    simulator.set_fault("down")  # the payment is recorded all the same, and waits
+    dialog = window.open_payment()
+    qtbot.waitExposed(dialog)
+    invoice = dialog.table.chosen()[0]
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    assert dialog.stack.currentIndex() == dialog.CONFIRM, dialog.error.text()
+    with qtbot.waitSignal(dialog.recorded, timeout=10000) as blocker:
+        qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
+    record = blocker.args[0]
+
+    def shown():
+        regie = next(r for r in window.view.regies if r.regie.code == record.regie)
+        return next(i for i in regie.invoices if i.number == invoice.number)
+
+    qtbot.waitUntil(lambda: shown().status.value == "pending", timeout=10000)
+    qtbot.waitUntil(lambda: "en attente de Maelis" in window.outbox_label.text(), timeout=10000)
+    assert shown().remaining == invoice.remaining - record.amount
+    simulator.set_fault(None)
+    window.transmit_now()
+    qtbot.waitUntil(lambda: desk.payments_store.get(record.id).state == "confirmed", timeout=15000)
+    window.refresh()
+    qtbot.waitUntil(lambda: shown().status.value in ("paid", "to_pay") and shown().pending_paid == 0,
+                    timeout=15000)
+    qtbot.waitUntil(lambda: window.outbox_label.text() == "", timeout=10000)
+    receipt = dialog.show_receipt()
+    qtbot.addWidget(receipt)
+    with qtbot.waitSignal(receipt.loaded, timeout=10000) as loaded:
+        pass
+    assert loaded.args == [1] or receipt.document.pageCount() == 1
+    assert record.receipt in receipt.windowTitle()
+    dialog.accept()
