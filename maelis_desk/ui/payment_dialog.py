@@ -49,6 +49,7 @@ from ..services.payments import MODE_LABELS, Mode, PaymentRefused, PaymentReques
 from . import worker
 
 NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1
+LABEL_WIDTH = 230
 
 
 def _escape(text: str) -> str:
@@ -93,8 +94,10 @@ class InvoiceChoice(QTableView):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.setTabKeyNavigation(False)
         self.model_.itemChanged.connect(lambda _item: self.changed.emit())
-        rows = min(len(self.invoices), 6)
-        self.setMinimumHeight(self.horizontalHeader().sizeHint().height() + 28 * max(rows, 2) + 4)
+        rows = max(min(len(self.invoices), 8), 2)
+        height = self.horizontalHeader().sizeHint().height() + self.verticalHeader().defaultSectionSize() * rows
+        self.setMinimumHeight(height + 2 * self.frameWidth())
+        self.setMaximumHeight(height + 2 * self.frameWidth() + 2)
         if self.invoices:
             self.selectionModel().setCurrentIndex(
                 self.model_.index(0, 0),
@@ -153,7 +156,7 @@ class PaymentDialog(QDialog):
         self.stack.addWidget(self._build_done())
         layout = QVBoxLayout(self)
         layout.addWidget(self.stack)
-        self.resize(760, 620)
+        self.resize(760, 560)
         self._invoices_changed()
         self.table.setFocus()
 
@@ -175,7 +178,7 @@ class PaymentDialog(QDialog):
         label.setBuddy(self.table)
         self.table.changed.connect(self._invoices_changed)
         layout.addWidget(label)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
 
         form = QFormLayout()
         self.total_label = QLabel()
@@ -232,12 +235,19 @@ class PaymentDialog(QDialog):
                 page_form.addRow("Monnaie à rendre :", self.change_label)
             self.field_pages[mode] = self.fields.addWidget(page_widget)
         layout.addWidget(self.fields)
+        # One column of labels for the common fields and the mode's own fields.
+        for form_layout in [form] + [self.fields.widget(i).layout() for i in range(self.fields.count())]:
+            for row in range(form_layout.rowCount()):
+                item = form_layout.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                if item is not None and item.widget() is not None:
+                    item.widget().setMinimumWidth(LABEL_WIDTH)
 
         self.error = QLabel()
         self.error.setObjectName("paymentError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020; font-weight: bold;")
         layout.addWidget(self.error)
+        layout.addStretch(1)
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)

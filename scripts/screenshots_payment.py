@@ -1,0 +1,90 @@
+"""Render the payment dialog (each mode and each step) and a receipt to PNG,
+offscreen, into screenshots/ — to look at them.
+
+    .venv/bin/python scripts/screenshots_payment.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "screenshots"
+
+
+def main() -> int:
+    home = tempfile.mkdtemp(prefix="maelis-shots-")
+    os.environ["MAELIS_DESK_HOME"] = home
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QApplication
+
+    from maelis_desk import config
+    from maelis_desk.services import Desk
+    from maelis_desk.services.payments import Mode
+    from maelis_desk.simulator import Simulator
+    from maelis_desk.ui import worker
+    from maelis_desk.ui.payment_dialog import PaymentDialog
+    from maelis_desk.ui.theme import apply_theme
+
+    app = QApplication(sys.argv)
+    apply_theme(app)
+    OUT.mkdir(exist_ok=True)
+    sim = Simulator(port=0, families=50, state_dir=Path(home) / "sim").start()
+    settings = config.load_settings({"url": sim.url, "user": "demo", "password": "demo", "operator": "Martine"})
+    desk = Desk.open(settings)
+    try:
+        view = desk.reader.open_family(1312)
+        regie = max(view.regies, key=lambda r: len(r.to_pay))
+        for mode, fill in [
+            (Mode.ESPECES, {"cash_given": "100"}),
+            (Mode.CHEQUE, {"cheque_number": "0012345", "bank": "Banque Populaire Occitane"}),
+            (Mode.CARTE, {"card_reference": "AUT 458921"}),
+            (Mode.VIREMENT, {"transfer_reference": "VIR-2026-11-0042"}),
+        ]:
+            dialog = PaymentDialog(desk, view.family, regie.regie, regie.invoices)
+            dialog.mode.setCurrentIndex(dialog.modes.index(mode))
+            for key, value in fill.items():
+                dialog.field_edits[f"{mode.value}.{key}"].setText(value)
+            dialog._check()
+            dialog.show()
+            app.processEvents()
+            dialog.grab().save(str(OUT / f"payment-{mode.value}.png"))
+            if mode is Mode.ESPECES:
+                dialog.to_confirm()
+                app.processEvents()
+                dialog.grab().save(str(OUT / "payment-confirm.png"))
+                dialog.confirm()
+                while dialog.record is None:
+                    app.processEvents()
+                app.processEvents()
+                dialog.grab().save(str(OUT / "payment-done.png"))
+                receipt = dialog.show_receipt()
+                receipt.resize(QSize(820, 1000))
+                while receipt.data is None or receipt.document.pageCount() == 0:
+                    app.processEvents()
+                for _ in range(20):
+                    app.processEvents()
+                receipt.grab().save(str(OUT / "receipt-dialog.png"))
+                receipt.close()
+            dialog.close()
+        bad = PaymentDialog(desk, view.family, regie.regie, regie.invoices)
+        bad.amount.setText("12,345")
+        bad._amount_typed()
+        bad.show()
+        app.processEvents()
+        bad.grab().save(str(OUT / "payment-error.png"))
+        bad.close()
+    finally:
+        worker.shutdown(5)
+        desk.close()
+        sim.stop()
+    print(f"screenshots in {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
