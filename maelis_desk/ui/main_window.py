@@ -35,6 +35,7 @@ from ..formatting import age_fr, fr_datetime
 from ..services import Desk, FamilyView, State
 from . import worker
 from .family_pane import FamilyPane
+from .outbox_dialog import OutboxDialog
 from .payment_dialog import PaymentDialog
 from .pdf_dialog import PdfDialog
 from .search_pane import SearchPane
@@ -248,6 +249,8 @@ class MainWindow(QMainWindow):
                                        "Afficher, imprimer ou enregistrer le PDF de la facture sélectionnée")
         self.pay_action = self._action("&Encaisser…", ["F9", "Ctrl+E"], self.open_payment,
                                        "Encaisser un paiement pour les factures à payer de cette régie")
+        self.outbox_action = self._action("Paiements &transmis à Maelis…", ["Ctrl+Shift+T"], self.open_outbox,
+                                          "Les paiements en attente de Maelis, leurs erreurs ; réimprimer une quittance")
         self.next_regie_action = self._action("Régie &suivante", ["Ctrl+Tab", "Ctrl+PgDown"],
                                               lambda: self.family_pane.step_regie(1))
         self.prev_regie_action = self._action("Régie p&récédente", ["Ctrl+Shift+Tab", "Ctrl+Shift+Backtab",
@@ -278,6 +281,7 @@ class MainWindow(QMainWindow):
         family_menu.addAction(self.pdf_action)
         family_menu.addSeparator()
         family_menu.addAction(self.pay_action)
+        family_menu.addAction(self.outbox_action)
         view_menu = bar.addMenu("Affic&hage")
         view_menu.addAction(self.next_regie_action)
         view_menu.addAction(self.prev_regie_action)
@@ -556,6 +560,11 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def open_outbox(self) -> OutboxDialog:
+        dialog = OutboxDialog(self.desk, self)
+        dialog.show()
+        return dialog
+
     def _payment_recorded(self, record) -> None:
         self.statusBar().showMessage(
             f"Paiement enregistré : quittance n° {record.receipt}. Transmission à Maelis en cours…", 10000
@@ -596,8 +605,8 @@ class MainWindow(QMainWindow):
         if report.rejected or report.review:
             self.banner.show_message(
                 "error",
-                "<b>Un paiement n'a pas pu être transmis à Maelis</b> — voir « maelis-desk outbox » "
-                "ou un superviseur.",
+                "<b>Un paiement n'a pas pu être transmis à Maelis</b> — Famille > Paiements transmis à "
+                "Maelis (Ctrl+Maj+T), ou un superviseur.",
                 "\n".join(report.errors),
             )
 

@@ -213,3 +213,29 @@ def test_cashier_flow_in_the_window(qtbot, window, desk, simulator):
     assert loaded.args == [1] or receipt.document.pageCount() == 1
     assert record.receipt in receipt.windowTitle()
     dialog.accept()
+
+
+def test_outbox_dialog_lists_and_reprints(qtbot, qtmodeltester, window, desk, simulator):
+    view = desk.reader.open_family(FAMILY)
+    regie = next(r for r in view.regies if r.to_pay)
+    invoice = regie.to_pay[0]
+    simulator.set_fault("down")
+    record = desk.payments.record(PaymentRequest(FAMILY, regie.regie.code, [invoice.number], Decimal("1.00"),
+                                                 Mode.CARTE, {"card_reference": "T-1"}))
+    dialog = window.open_outbox()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=10000)
+    qtmodeltester.check(dialog.model)
+    assert "1 paiement en attente" in dialog.summary.text()
+    index = dialog.proxy.index(0, 6)
+    assert dialog.proxy.data(index) == "En attente d'envoi"
+    receipt = dialog.reprint()
+    qtbot.addWidget(receipt)
+    qtbot.waitUntil(lambda: receipt.document.pageCount() == 1, timeout=10000)
+    assert "duplicata" in receipt.windowTitle() and record.receipt in receipt.windowTitle()
+    simulator.set_fault(None)
+    dialog.send_now()
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 0, timeout=15000)
+    dialog.show_all.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=10000)
+    assert dialog.model.records[0].state == "confirmed"

@@ -1,0 +1,197 @@
+"""Payments on their way to Maelis: what a supervisor checks.
+
+Lists every payment Maelis has not confirmed (and, on demand, all of them),
+with its transmission state and last error; reprints a receipt; sends now.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..formatting import euros, fr_datetime
+from ..services import Desk
+from ..services.payments import MODE_LABELS, Mode
+from . import worker
+
+STATE_LABELS = {
+    "pending": "En attente d'envoi",
+    "sending": "Envoi en cours",
+    "uncertain": "Réponse perdue : vérification",
+    "sent": "Envoyé, confirmation attendue",
+    "confirmed": "Confirmé par Maelis",
+    "rejected": "Refusé par Maelis",
+    "review": "À vérifier (superviseur)",
+}
+TROUBLE = ("rejected", "review")
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class OutboxModel(QAbstractTableModel):
+    HEADERS = ["Quittance", "Date", "Famille", "Régie", "Montant", "Mode", "État", "Essais", "Dernière erreur"]
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.records: list = []
+
+    def set_records(self, records: list) -> None:
+        self.beginResetModel()
+        self.records = list(records)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.records)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            if 0 <= section < len(self.HEADERS):
+                return self.HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not (0 <= index.row() < len(self.records)):
+            return None
+        r = self.records[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return [
+                r.receipt,
+                fr_datetime(r.created_at),
+                str(r.family),
+                r.regie_label,
+                euros(r.amount),
+                MODE_LABELS.get(Mode(r.mode), r.mode) if r.mode in Mode._value2member_map_ else r.mode,
+                STATE_LABELS.get(r.state, r.state),
+                str(r.attempts),
+                r.last_error or "",
+            ][column]
+        if role == SORT_ROLE:
+            return [r.receipt, r.created_at.isoformat(), r.family, r.regie_label, float(r.amount), r.mode,
+                    r.state, r.attempts, r.last_error or ""][column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (4, 7):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and r.state in TROUBLE:
+            return QColor("#b00020")
+        if role == Qt.ItemDataRole.ToolTipRole and column == 8 and r.last_error:
+            return r.last_error
+        return None
+
+
+class OutboxDialog(QDialog):
+    """Non-modal; opened with show()."""
+
+    def __init__(self, desk: Desk, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("outboxDialog")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle("Paiements transmis à Maelis")
+        self.resize(1100, 480)
+        self.desk = desk
+        self._load = worker.Latest()
+        self._send = worker.Latest()
+        self.model = OutboxModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView()
+        self.table.setObjectName("outboxTable")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.doubleClicked.connect(lambda _index: self.reprint())
+
+        self.summary = QLabel("Chargement…")
+        self.show_all = QCheckBox("Afficher aussi les paiements &confirmés")
+        self.show_all.toggled.connect(self.reload)
+        self.send_button = QPushButton("&Envoyer maintenant")
+        self.send_button.clicked.connect(self.send_now)
+        self.reprint_button = QPushButton("&Réimprimer la quittance…")
+        self.reprint_button.setToolTip("Entrée ou double-clic sur une ligne")
+        self.reprint_button.clicked.connect(self.reprint)
+        close = QPushButton("&Fermer")
+        close.clicked.connect(self.reject)
+
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.show_all)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.reprint_button)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self.send_button.setEnabled(not desk.settings.offline)
+        self.reload()
+
+    def reload(self) -> None:
+        store = self.desk.payments_store
+        states = None if self.show_all.isChecked() else ("pending", "sending", "uncertain", "sent") + TROUBLE
+        self._load.run(self, lambda: store.list(states=states), self._loaded, pool=worker.disk_pool(),
+                       label="")
+
+    def _loaded(self, records: list) -> None:
+        self.model.set_records(records)
+        waiting = sum(1 for r in records if r.state not in ("confirmed",) + TROUBLE)
+        trouble = sum(1 for r in records if r.state in TROUBLE)
+        self.summary.setText(
+            f"{waiting} paiement{'s' if waiting > 1 else ''} en attente de confirmation"
+            + (f" — <b style='color:#b00020'>{trouble} à vérifier</b>" if trouble else "")
+        )
+        if records and not self.table.currentIndex().isValid():
+            self.table.selectRow(0)
+
+    def send_now(self) -> None:
+        transmitter = self.desk.transmitter
+        self.send_button.setEnabled(False)
+        self._send.run(self, transmitter.run_once, self._sent, lambda _exc: self._sent(None),
+                       label="Transmission des paiements…")
+
+    def _sent(self, _report) -> None:
+        self.send_button.setEnabled(True)
+        self.reload()
+
+    def current_record(self):
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.records[self.proxy.mapToSource(index).row()]
+
+    def reprint(self):
+        record = self.current_record()
+        if record is None:
+            return None
+        from .pdf_dialog import ReceiptDialog
+
+        dialog = ReceiptDialog(self.desk, record, self.parentWidget() or self, duplicate=True)
+        dialog.show()
+        return dialog
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():
+            self.reprint()
+            return
+        super().keyPressEvent(event)
