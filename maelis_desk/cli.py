@@ -24,16 +24,8 @@ from .formatting import age_fr, euros, fr_date, fr_datetime
 from .formatting import AmountError, parse_amount
 from .maelis import MaelisError
 from .services.payments import MODE_LABELS, Mode, PaymentRefused, PaymentRequest
+from .services.transmission import STATE_LABELS
 
-STATE_LABELS = {
-    "pending": "en attente d'envoi",
-    "sending": "envoi en cours",
-    "uncertain": "réponse perdue, vérification en cours",
-    "sent": "envoyé, confirmation attendue",
-    "confirmed": "confirmé par Maelis",
-    "rejected": "refusé par Maelis",
-    "review": "à vérifier par un superviseur",
-}
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_FAULT, EXIT_PROTOCOL = 0, 2, 3, 4, 5, 6
 EXIT_REFUSED = 7  # a payment rule refused the payment
@@ -359,7 +351,7 @@ def cmd_pay(desk, args) -> int:
               f"({MODE_LABELS[Mode(record.mode)]}).")
         if "change" in record.details:
             print(f"Monnaie à rendre : {euros(Decimal(record.details['change']))}")
-        print(f"Transmission à Maelis : {STATE_LABELS[record.state]}.")
+        print(f"Transmission à Maelis : {STATE_LABELS[record.state].lower()}.")
     return EXIT_OK
 
 

@@ -70,6 +70,18 @@ from .failpoints import failpoint
 log = logging.getLogger(__name__)
 
 
+#: the outbox's states, as the desk names them to people
+STATE_LABELS = {
+    "pending": "En attente d'envoi",
+    "sending": "Envoi en cours",
+    "uncertain": "Réponse perdue : vérification en cours",
+    "sent": "Envoyé, confirmation attendue",
+    "confirmed": "Confirmé par Maelis",
+    "rejected": "Refusé par Maelis",
+    "review": "À vérifier par un superviseur",
+}
+
+
 def _env_seconds(name: str, default: float) -> float:
     try:
         return float(os.environ.get(name, default))

@@ -24,17 +24,9 @@ from PySide6.QtWidgets import (
 from ..formatting import euros, fr_datetime
 from ..services import Desk
 from ..services.payments import MODE_LABELS, Mode
+from ..services.transmission import STATE_LABELS
 from . import worker
 
-STATE_LABELS = {
-    "pending": "En attente d'envoi",
-    "sending": "Envoi en cours",
-    "uncertain": "Réponse perdue : vérification",
-    "sent": "Envoyé, confirmation attendue",
-    "confirmed": "Confirmé par Maelis",
-    "rejected": "Refusé par Maelis",
-    "review": "À vérifier (superviseur)",
-}
 TROUBLE = ("rejected", "review")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 

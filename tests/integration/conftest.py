@@ -8,7 +8,7 @@ from maelis_desk.config import load_settings
 from maelis_desk.services import Desk
 from maelis_desk.simulator import Simulator
 
-DEMO_FAMILY = 1312
+from integration_helpers import DEMO_FAMILY  # noqa: F401 - re-exported for the fixtures
 
 
 @pytest.fixture

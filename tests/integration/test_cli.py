@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import DEMO_FAMILY
+from integration_helpers import DEMO_FAMILY
 
 
 def run(*args, url=None, password="demo", env_extra=None, timeout=60):

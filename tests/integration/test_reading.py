@@ -11,7 +11,7 @@ from maelis_desk.maelis import MaelisAuthError, MaelisFault
 from maelis_desk.services import NotInCache
 from maelis_desk.services.connection import test_connection
 
-from conftest import DEMO_FAMILY
+from integration_helpers import DEMO_FAMILY
 
 
 def test_open_family_reads_every_regie_and_caches_it(make_desk):
