@@ -18,7 +18,7 @@ from typing import Callable, TypeVar
 
 from ..domain import ZERO, Family, Freshness, Invoice, Regie, RegieInvoices
 from ..maelis import MaelisClient, MaelisError, MaelisFault
-from ..store import Cache
+from ..store import Cache, release_connection
 from ..store.payments import Payments
 from .clock import invoice_window, utcnow
 from .health import MaelisHealth
@@ -223,13 +223,20 @@ class Reader:
             results = self._all_from_cache(family, regies)
         else:
             with ThreadPoolExecutor(PARALLEL_CALLS, thread_name_prefix="maelis-read") as pool:
-                results = list(pool.map(lambda r: self.regie_invoices(family, r), regies))
+                results = list(pool.map(lambda r: self._in_worker(family, r), regies))
         if results and all(r.freshness.fetched_at is None for r in results):
             cause = next((r.failure for r in results if r.failure is not None), None)
             error = next((r.freshness.error for r in results if r.freshness.error), None)
             raise NotInCache(f"{error or 'Maelis hors ligne.'} Aucune facture de la famille {family} en cache.",
                              cause)
         return results
+
+    def _in_worker(self, family: int, regie: Regie) -> RegieInvoices:
+        """One régie in a short-lived thread: its database connection ends with it."""
+        try:
+            return self.regie_invoices(family, regie)
+        finally:
+            release_connection()
 
     def _all_from_cache(self, family: int, regies: list[Regie]) -> list[RegieInvoices]:
         """Every régie of a family from the cache: two queries, whatever the number of régies."""

@@ -4,6 +4,6 @@ Knows nothing of SOAP. Opens SQLite by default and PostgreSQL by URL.
 """
 
 from .cache import Cache, CachedList, normalise
-from .database import open_database
+from .database import open_database, release_connection
 
-__all__ = ["Cache", "CachedList", "normalise", "open_database"]
+__all__ = ["Cache", "CachedList", "normalise", "open_database", "release_connection"]

@@ -27,13 +27,30 @@ SQLITE_PRAGMAS = {
 
 
 def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only, or make it so.
+
+    An existing file is never opened here: closing any descriptor of a
+    database file drops the POSIX locks that SQLite connections of this
+    process hold on it (a classic way to corrupt SQLite), so only a missing
+    file is created (O_EXCL), and an existing one only has its mode set."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
     try:
         os.chmod(path, 0o600)
     except OSError:  # pragma: no cover - file systems without modes
         pass
+
+
+def release_connection() -> None:
+    """Close this thread's connection, if any: for short-lived threads, so that
+    no connection outlives the thread that opened it."""
+    if db.obj is not None and not db.is_closed():
+        db.close()
 
 
 def make_database(spec: str | os.PathLike) -> peewee.Database:
