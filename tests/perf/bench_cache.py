@@ -30,6 +30,7 @@ Phases:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -260,22 +261,24 @@ def bulk_save(work: list, fetched_at: datetime) -> None:
     city's scale before measuring the real API on top of it. `check_bulk_rows`
     proves, at every run, that these are the API's rows exactly."""
     from maelis_desk.store import models, normalise
+    from maelis_desk.store.cache import _stored
     from maelis_desk.store.fields import utc_text
 
-    to_db = models.Invoice.data.db_value
     when = utc_text(fetched_at)
     families, words, lists, invoices = [], [], [], []
     for fam, by_regie in work:
-        families.append((fam.number, models.Family.data.db_value(fam.to_json()), fam.complete, when, when))
+        summary = json.dumps(fam.summary_json(), ensure_ascii=False, separators=(",", ":"))
+        families.append((fam.number, models.Family.data.db_value(fam.to_json()), summary, fam.complete, when, when))
         found = {w for text in fam.search_words() for w in normalise(text)}
         words += [(w[:64], fam.number) for w in sorted(found)]
         for code, invs in by_regie.items():
             lists.append((fam.number, code, when, when, sum(1 for i in invs if i.to_pay_at_regie)))
-            invoices += [(code, i.number, fam.number, to_db(i.to_json())) for i in invs]
+            invoices += [(code, i.number, fam.number, _stored(i)) for i in invs]
     conn = db.connection()
     with db.atomic():
-        conn.executemany(_insert_sql(models.Family, ["number", "data", "complete", "fetched_at", "opened_at"]),
-                         families)
+        conn.executemany(
+            _insert_sql(models.Family, ["number", "data", "summary", "complete", "fetched_at", "opened_at"]), families
+        )
         conn.executemany(_insert_sql(models.FamilyWord, ["word", "family"]), words)
         conn.executemany(_insert_sql(models.InvoiceList, ["family", "regie", "fetched_at", "checked_at", "to_pay"]),
                          lists)
@@ -548,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
             reader.invoices(n)
         samples = time_calls(reader.invoices, numbers)
         print(stats_line("Reader.invoices(family), offline", samples))
-        print("      (régie list + 9 × load_invoices + 9 × Payments.expected_paid + pending overlay)")
+        print("      (régie list + one cache read + one read of the pending payments + overlay)")
 
         print(f"\n[3] Offline family search at {args.search_families:,} families")
         extra = args.search_families - args.families
