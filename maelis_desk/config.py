@@ -185,9 +185,10 @@ def _keyring_key(url: str | None, user: str) -> str:
 def keyring_available() -> bool:
     try:
         import keyring
-        from keyring.backends import fail
+        from keyring.backends import fail, null
 
-        return not isinstance(keyring.get_keyring(), fail.Keyring)
+        # "fail" raises, "null" silently forgets: neither keeps a password
+        return not isinstance(keyring.get_keyring(), (fail.Keyring, null.Keyring))
     except Exception:  # noqa: BLE001 - a broken keyring is no keyring
         return False
 

@@ -370,7 +370,10 @@ class Invoice:
         return not self.to_pay_at_regie
 
     def is_overdue(self, today: date) -> bool:
-        return self.to_pay_at_regie and self.deadline.date() < today
+        """Past its deadline, the deadline read as a date of the desk's time zone."""
+        from .formatting import local
+
+        return self.to_pay_at_regie and local(self.deadline).date() < today
 
     @property
     def refusal_reason(self) -> str | None:

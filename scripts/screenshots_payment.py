@@ -71,6 +71,30 @@ def main() -> int:
                 receipt.grab().save(str(OUT / "receipt-dialog.png"))
                 receipt.close()
             dialog.close()
+        # The window right after a payment taken while Maelis is down: "transmission en attente".
+        from maelis_desk.services.payments import PaymentRequest
+        from maelis_desk.ui.main_window import MainWindow
+
+        window = MainWindow(desk, settings)
+        window.resize(1280, 800)
+        window.show()
+        shown = []
+        window.family_shown.connect(shown.append)
+        window.open_family(1312)
+        while not shown:
+            app.processEvents()
+        sim.set_fault("down")
+        target = next(r for r in window.view.regies if r.to_pay)
+        invoice = target.to_pay[-1]
+        desk.payments.record(PaymentRequest(1312, target.regie.code, [invoice.number], invoice.remaining,
+                                            Mode.CHEQUE, {"cheque_number": "7654321"}))
+        window.show_payments()
+        window.family_pane.select_regie([r.regie.code for r in window.view.regies].index(target.regie.code))
+        for _ in range(200):
+            app.processEvents()
+        window.grab().save(str(OUT / "main-window-pending.png"))
+        window.close()
+        sim.set_fault(None)
         bad = PaymentDialog(desk, view.family, regie.regie, regie.invoices)
         bad.amount.setText("12,345")
         bad._amount_typed()

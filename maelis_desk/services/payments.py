@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import ZERO, Invoice
-from ..formatting import DESK_TZ, euros
+from ..formatting import DESK_TZ, AmountError, euros, parse_amount
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
 from .failpoints import failpoint
@@ -121,7 +121,11 @@ def check_details(mode: Mode, amount: Decimal, details: dict[str, Any]) -> dict[
             )
         given = details.get("cash_given")
         if given not in (None, ""):
-            given = Decimal(given)
+            if not isinstance(given, Decimal):
+                try:
+                    given = parse_amount(str(given))
+                except AmountError as exc:
+                    raise PaymentRefused(f"Somme remise : {exc}", "cash_given") from None
             if given < amount:
                 raise PaymentRefused(
                     f"La somme remise ({euros(given)}) est inférieure au montant ({euros(amount)}).", "cash_given"

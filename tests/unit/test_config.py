@@ -181,3 +181,11 @@ def test_offline_flag(env, value, expected):
 def test_maelis_url_falls_back_to_the_running_demo():
     assert Settings(url=None, demo_url="http://127.0.0.1:1234/s").maelis_url == "http://127.0.0.1:1234/s"
     assert Settings(url=URL, demo_url="http://127.0.0.1:1234/s").maelis_url == URL
+
+
+def test_the_null_keyring_is_no_keyring():
+    # tests/conftest.py selects keyring's null backend: it forgets what it is given
+    from maelis_desk import config as cfg
+
+    assert not cfg.keyring_available()
+    assert cfg.store_password("https://m/s", "agent", "secret") is False

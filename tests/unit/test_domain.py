@@ -280,3 +280,20 @@ def test_search_words_cover_every_member_and_the_number():
     assert "1312" in words
     assert {"SIMPSON", "Bart", "Lisa", "Homer", "Zoé"} <= words
     assert "DIAYE" in words and "LEFÈVRE" in words  # hyphen and apostrophe split
+
+
+def test_overdue_reads_the_deadline_in_the_desks_time_zone():
+    from datetime import date as d, datetime as dt, timezone as tz
+
+    # 31/03 at 23:30 UTC is already 01/04 in Paris: on 31/03 it is not overdue yet
+    inv = _overdue_invoice(dt(2023, 3, 31, 23, 30, tzinfo=tz.utc))
+    assert not inv.is_overdue(d(2023, 3, 31)) and not inv.is_overdue(d(2023, 4, 1))
+    assert inv.is_overdue(d(2023, 4, 2))
+
+
+def _overdue_invoice(deadline):
+    from decimal import Decimal as D
+
+    from maelis_desk.domain import Invoice, Regie
+
+    return Invoice(Regie(102, "CANTINE / CLAE"), 1, "F1", "L", 1312, "X", deadline, deadline, D("10"), D("0"))

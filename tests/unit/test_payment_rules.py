@@ -391,3 +391,12 @@ def test_mode_overrides_reach_the_service(tmp_path):
         assert svc.record(PaymentRequest(1312, 102, [8], Decimal("1"), Mode.CESU, {})).state == "pending"
     finally:
         database.close()
+
+
+def test_cash_given_typed_as_text_is_parsed_or_refused_cleanly():
+    from maelis_desk.services.payments import PaymentRefused, check_details
+
+    assert check_details(Mode.ESPECES, Decimal("12.50"), {"cash_given": "20,00"})["change"] == "7.50"
+    with pytest.raises(PaymentRefused) as info:
+        check_details(Mode.ESPECES, Decimal("12.50"), {"cash_given": "vingt"})
+    assert info.value.field == "cash_given" and "Somme remise" in str(info.value)
