@@ -88,7 +88,57 @@ def _italic() -> QFont:
     return font
 
 
-class InvoiceTableModel(QAbstractTableModel):
+class RowsTableModel(QAbstractTableModel):
+    """A read-only table of domain objects, one per row, replaced whole.
+
+    Subclasses give HEADERS (and HEADER_TIPS, NUMERIC) and `data()`."""
+
+    HEADERS: tuple[str, ...] = ()
+    HEADER_TIPS: tuple[str, ...] | None = None
+    NUMERIC: tuple[int, ...] = ()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list = []
+
+    def set_rows(self, rows) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_object(self, row: int):
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and self.HEADER_TIPS:
+            return self.HEADER_TIPS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return RIGHT if section in self.NUMERIC else LEFT
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def _cell(self, index: _Index):
+        """The row's object for a valid index, else None."""
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        return self._rows[index.row()]
+
+
+class InvoiceTableModel(RowsTableModel):
     """The invoices of one régie ("À payer" or "Historique")."""
 
     NUMBER, LABEL, DATE, DEADLINE, AMOUNT, PAID, REMAINING, STATUS = range(8)
@@ -107,50 +157,30 @@ class InvoiceTableModel(QAbstractTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._invoices: list[Invoice] = []
         self._today = today()
 
     # -- content ------------------------------------------------------------------
 
     def set_invoices(self, invoices: list[Invoice], today_: date | None = None) -> None:
-        self.beginResetModel()
-        self._invoices = list(invoices)
         self._today = today_ or today()
-        self.endResetModel()
+        self.set_rows(invoices)
 
     def clear(self) -> None:
         self.set_invoices([])
 
     def invoice(self, row: int) -> Invoice | None:
-        return self._invoices[row] if 0 <= row < len(self._invoices) else None
+        return self.row_object(row)
 
     @property
     def invoices(self) -> list[Invoice]:
-        return list(self._invoices)
+        return list(self._rows)
 
     # -- Qt -------------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._invoices)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.HEADER_TIPS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return RIGHT if section in self.NUMERIC else LEFT
-        return None
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self._invoices):
+        inv = self._cell(index)
+        if inv is None:
             return None
-        inv = self._invoices[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(inv, col)
@@ -176,11 +206,6 @@ class InvoiceTableModel(QAbstractTableModel):
             tip = self._tooltip(inv, col)
             return f"{text} ({tip})" if tip else text
         return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     # -- cells -----------------------------------------------------------------------
 
@@ -256,44 +281,23 @@ class InvoiceTableModel(QAbstractTableModel):
         return None
 
 
-class InvoiceLinesModel(QAbstractTableModel):
+class InvoiceLinesModel(RowsTableModel):
     """The lines of one invoice."""
 
     PERSON, LABEL, PERIOD, QUANTITY, UNIT_PRICE, AMOUNT = range(6)
     HEADERS = ("Personne", "Libellé", "Période", "Quantité", "Prix unitaire", "Montant")
     NUMERIC = (QUANTITY, UNIT_PRICE, AMOUNT)
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._lines: list[InvoiceLine] = []
-
     def set_lines(self, lines) -> None:
-        self.beginResetModel()
-        self._lines = list(lines)
-        self.endResetModel()
+        self.set_rows(lines)
 
     def line(self, row: int) -> InvoiceLine | None:
-        return self._lines[row] if 0 <= row < len(self._lines) else None
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._lines)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return RIGHT if section in self.NUMERIC else LEFT
-        return None
+        return self.row_object(row)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self._lines):
+        line = self._cell(index)
+        if line is None:
             return None
-        line = self._lines[index.row()]
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             if col == self.PERSON:
@@ -323,11 +327,6 @@ class InvoiceLinesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return RIGHT if col in self.NUMERIC else LEFT
         return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
 class FamilyListModel(QAbstractListModel):

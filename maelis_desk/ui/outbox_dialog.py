@@ -6,7 +6,7 @@ with its transmission state and last error; reprints a receipt; sends now.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,39 +26,26 @@ from ..services import Desk
 from ..services.payments import MODE_LABELS, Mode
 from ..services.transmission import STATE_LABELS
 from . import worker
+from .models import LEFT, RIGHT, SORT_ROLE, RowsTableModel
 
 TROUBLE = ("rejected", "review")
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class OutboxModel(QAbstractTableModel):
-    HEADERS = ["Quittance", "Date", "Famille", "Régie", "Montant", "Mode", "État", "Essais", "Dernière erreur"]
+class OutboxModel(RowsTableModel):
+    HEADERS = ("Quittance", "Date", "Famille", "Régie", "Montant", "Mode", "État", "Essais", "Dernière erreur")
+    NUMERIC = (4, 7)
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.records: list = []
+    @property
+    def records(self) -> list:
+        return list(self._rows)
 
     def set_records(self, records: list) -> None:
-        self.beginResetModel()
-        self.records = list(records)
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            if 0 <= section < len(self.HEADERS):
-                return self.HEADERS[section]
-        return None
+        self.set_rows(records)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self.records)):
+        r = self._cell(index)
+        if r is None:
             return None
-        r = self.records[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return [
@@ -75,8 +62,8 @@ class OutboxModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return [r.receipt, r.created_at.isoformat(), r.family, r.regie_label, float(r.amount), r.mode,
                     r.state, r.attempts, r.last_error or ""][column]
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (4, 7):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return RIGHT if column in self.NUMERIC else LEFT
         if role == Qt.ItemDataRole.ForegroundRole and r.state in TROUBLE:
             return QColor("#b00020")
         if role == Qt.ItemDataRole.ToolTipRole and column == 8 and r.last_error:
@@ -170,7 +157,7 @@ class OutboxDialog(QDialog):
         index = self.table.currentIndex()
         if not index.isValid():
             return None
-        return self.model.records[self.proxy.mapToSource(index).row()]
+        return self.model.row_object(self.proxy.mapToSource(index).row())
 
     def reprint(self):
         record = self.current_record()
