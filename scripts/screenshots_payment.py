@@ -71,6 +71,18 @@ def main() -> int:
                 receipt.grab().save(str(OUT / "receipt-dialog.png"))
                 receipt.close()
             dialog.close()
+        # Holiday vouchers and CESU: only where the régie accepts them (leisure centres here).
+        leisure = next(r for r in view.regies if r.to_pay and Mode.ANCV in desk.payments.modes_for(
+            r.regie.code, r.regie.label) and Mode.CESU in desk.payments.modes_for(r.regie.code, r.regie.label))
+        for mode, reference in [(Mode.CESU, "CESU 0451 à 0458"), (Mode.ANCV, "ANCV 1102334-1102338")]:
+            dialog = PaymentDialog(desk, view.family, leisure.regie, leisure.invoices)
+            dialog.mode.setCurrentIndex(dialog.modes.index(mode))
+            dialog.field_edits[f"{mode.value}.reference"].setText(reference)
+            dialog._check()
+            dialog.show()
+            app.processEvents()
+            dialog.grab().save(str(OUT / f"payment-{mode.value}.png"))
+            dialog.close()
         # The window right after a payment taken while Maelis is down: "transmission en attente".
         from maelis_desk.services.payments import PaymentRequest
         from maelis_desk.ui.main_window import MainWindow
