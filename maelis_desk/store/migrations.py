@@ -60,6 +60,12 @@ def _v4_family_summary(database: peewee.Database) -> None:
         ).execute()
 
 
+def _v5_word_index(database: peewee.Database) -> None:
+    """Search words indexed by (family, word), for queries of several words."""
+    database.execute_sql('DROP INDEX IF EXISTS "family_word_family"')
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "family_word_family_word" ON "family_word" ("family", "word")')
+
+
 # A new database gets the current models' tables at once and LATEST as its
 # version (Vorta's way); an existing one runs the steps above its version.
 # Steps create tables from the current models, so a step that adds a column
@@ -69,6 +75,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (2, "payments and outbox", _v2_payments),
     (3, "invoice lists: to_pay", _v3_list_to_pay),
     (4, "families: search summary", _v4_family_summary),
+    (5, "search words: (family, word) index", _v5_word_index),
 ]
 
 LATEST = MIGRATIONS[-1][0]

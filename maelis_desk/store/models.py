@@ -54,7 +54,8 @@ class FamilyWord(BaseModel):
 
     class Meta:
         primary_key = peewee.CompositeKey("word", "family")
-        indexes = ((("family",), False),)
+        # (family, word): the other words of a query are checked by an index seek
+        indexes = ((("family", "word"), False),)
 
 
 class InvoiceList(BaseModel):
