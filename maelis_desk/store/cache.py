@@ -165,11 +165,6 @@ class Cache:
                 to_pay=sum(1 for i in invoices if i.to_pay_at_regie),
             ).on_conflict_replace().execute()
 
-    def mark_checked(self, family: int, regie: int, when: datetime) -> None:
-        InvoiceList.update(checked_at=when).where(
-            (InvoiceList.family == family) & (InvoiceList.regie == regie)
-        ).execute()
-
     def load_invoices(self, family: int, regie: int | None = None) -> dict[int, CachedList]:
         """The cached lists of a family (every régie read at least once), by régie code.
 
@@ -215,14 +210,6 @@ class Cache:
             .limit(limit)
         )
         return list(query.tuples())
-
-    def list_ages(self, family: int) -> dict[int, datetime]:
-        return {
-            code: when
-            for code, when in InvoiceList.select(InvoiceList.regie, InvoiceList.fetched_at)
-            .where(InvoiceList.family == family)
-            .tuples()
-        }
 
 
 def _aware(value) -> datetime:

@@ -197,12 +197,6 @@ class Payments:
                 per_regie[number] = max(per_regie.get(number, value), value)
         return expected
 
-    def unconfirmed_regies(self, family: int) -> set[int]:
-        return {r for (r,) in Outbox.select(Outbox.regie).where(
-            (Outbox.family == family) & Outbox.state.in_(UNCONFIRMED)).tuples()}
-
-    # -- reading --------------------------------------------------------------
-
     def get(self, payment_id: str) -> PaymentRecord | None:
         p = Payment.get_or_none(Payment.id == payment_id)
         return None if p is None else _record(p, Outbox.get_or_none(Outbox.payment == payment_id))

@@ -327,7 +327,6 @@ def test_save_and_load_invoices(cache):
     assert set(only) == {101} and [i.number for i in only[101].invoices] == [3]
     assert cache.load_invoice(102, 9) == invoice(9, paid="10")
     assert cache.load_invoice(102, 99) is None
-    assert cache.list_ages(1312) == {101: T0 + timedelta(minutes=1), 102: T0}
 
 
 def test_save_invoices_replaces_the_list(cache):
@@ -356,14 +355,6 @@ def test_saving_one_regie_leaves_the_others(cache):
     cache.save_invoices(1312, 102, [invoice(8)], T0)
     cache.save_invoices(1312, 101, [], T0)
     assert [i.number for i in cache.load_invoices(1312)[102].invoices] == [8]
-
-
-def test_mark_checked_keeps_fetched_at(cache):
-    cache.save_invoices(1312, 102, [invoice(8)], T0)
-    cache.mark_checked(1312, 102, T0 + timedelta(hours=5))
-    assert cache.load_invoices(1312)[102].fetched_at == T0
-    row = models.InvoiceList.get((models.InvoiceList.family == 1312) & (models.InvoiceList.regie == 102))
-    assert row.checked_at == T0 + timedelta(hours=5)
 
 
 def test_naive_datetimes_are_refused(cache):
@@ -435,7 +426,7 @@ def test_record_stores_the_facts_and_a_pending_outbox_entry(payments):
     assert [a["action"] for a in payments.attempts(rec.id)] == ["record"]
     assert [r.id for r in payments.due(T0)] == [rec.id]
     assert payments.due(T0 - timedelta(seconds=1)) == []
-    assert payments.unconfirmed_regies(1312) == {102}
+    assert payments.expected_paid_by_regie(1312).keys() == {102}
 
 
 def test_two_desks_record_one_after_the_other(payments):
