@@ -191,7 +191,6 @@ class Cache:
         row = Invoice.get_or_none((Invoice.regie == regie) & (Invoice.number == number))
         return None if row is None else domain.Invoice.from_json(row.data)
 
-
     def lists_to_refresh(
         self, *, opened_since: datetime, to_pay_older_than: datetime, older_than: datetime, limit: int
     ) -> list[tuple[int, int]]:
