@@ -112,6 +112,8 @@ class Cache:
         words = sorted(set(normalise(text)), key=len, reverse=True)
         if not words:
             return []
+        if len(words) > 1:  # drive the query by the rarest word, check the others
+            words.sort(key=self._frequency)
         lo, hi = _prefix_bounds(words[0])
         query = FamilyWord.select(FamilyWord.family).where((FamilyWord.word >= lo) & (FamilyWord.word < hi))
         for i, word in enumerate(words[1:]):
@@ -135,6 +137,15 @@ class Cache:
             f'SELECT "summary" FROM "family" WHERE "number" IN ({placeholders}) ORDER BY "number"', numbers
         )
         return [domain.Family.from_summary(json.loads(summary)) for (summary,) in rows]
+
+    @staticmethod
+    def _frequency(word: str, cap: int = 2000) -> int:
+        """How many search words start with `word`, counted up to `cap` (an index range)."""
+        lo, hi = _prefix_bounds(word)
+        p = db.param
+        sql = (f'SELECT COUNT(*) FROM (SELECT 1 FROM "family_word" WHERE "word" >= {p} AND "word" < {p} '
+               f'LIMIT {int(cap)}) AS t')
+        return db.execute_sql(sql, (lo, hi)).fetchone()[0]
 
     def count_families(self) -> int:
         return Family.select().count()
