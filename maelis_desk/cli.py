@@ -343,7 +343,7 @@ def cmd_pay(desk, args) -> int:
         Path(args.receipt).write_bytes(receipt_pdf(record, city=desk.settings.city))
     if not args.no_transmit:
         desk.transmitter.run_once()
-        record = desk.payments_store.get(record.id)
+        record = desk.payments.get(record.id)
     if args.json:
         print(json.dumps(payment_json(record), ensure_ascii=False, indent=2))
     else:
@@ -356,8 +356,7 @@ def cmd_pay(desk, args) -> int:
 
 
 def cmd_outbox(desk, args) -> int:
-    states = None if args.all else ("pending", "sending", "uncertain", "sent", "rejected", "review")
-    records = desk.payments_store.list(states=states)
+    records = desk.payments.outbox(include_confirmed=args.all)
     if args.json:
         print(json.dumps([payment_json(r) for r in records], ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -376,7 +375,7 @@ def cmd_transmit(desk, args) -> int:
           f"réponse perdue : {report.uncertain}, refusés : {report.rejected}, à vérifier : {report.review}.")
     for error in report.errors:
         print(f"⚠ {error}", file=sys.stderr)
-    counts = desk.payments_store.counts()
+    counts = desk.payments.counts()
     waiting = sum(n for state, n in counts.items() if state not in ("confirmed",))
     print(f"Restent non confirmés : {waiting}.")
     return EXIT_OK
@@ -393,7 +392,7 @@ def cmd_sync(desk, args) -> int:
 def cmd_receipt(desk, args) -> int:
     from .services.receipts import receipt_pdf
 
-    record = desk.payments_store.by_receipt(args.receipt)
+    record = desk.payments.by_receipt(args.receipt)
     if record is None:
         print(f"Quittance inconnue : {args.receipt}", file=sys.stderr)
         return EXIT_USAGE

@@ -27,6 +27,9 @@ from .failpoints import failpoint
 
 log = logging.getLogger(__name__)
 
+#: every state but "confirmed": what the outbox views list
+OUTBOX_STATES = ("pending", "sending", "uncertain", "sent", "rejected", "review")
+
 #: the legal cap on a cash payment of public revenue, per payment
 CASH_LIMIT = Decimal("300.00")
 
@@ -287,6 +290,23 @@ class PaymentService:
             build=build,
             on_written=lambda: failpoint("recorded"),
         )
+
+    # -- what the desk took, for the CLI and the UI (they never query the store) --
+
+    def get(self, payment_id: str) -> PaymentRecord | None:
+        return self.payments.get(payment_id)
+
+    def by_receipt(self, receipt: str) -> PaymentRecord | None:
+        return self.payments.by_receipt(receipt)
+
+    def outbox(self, *, include_confirmed: bool = False) -> list[PaymentRecord]:
+        """Payments Maelis has not confirmed (rejected and to-review ones included), oldest first."""
+        states = None if include_confirmed else OUTBOX_STATES
+        return self.payments.list(states=states)
+
+    def counts(self) -> dict[str, int]:
+        """Payments by transmission state."""
+        return self.payments.counts()
 
     def _cached(self, family: int, regie: int) -> list[Invoice]:
         lists = self.cache.load_invoices(family, regie)

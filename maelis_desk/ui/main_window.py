@@ -611,8 +611,8 @@ class MainWindow(QMainWindow):
             )
 
     def _update_outbox(self) -> None:
-        store = self.desk.payments_store
-        worker.run_in_background(self, store.counts, self._show_outbox, pool=worker.disk_pool(), label="")
+        worker.run_in_background(self, self.desk.payments.counts, self._show_outbox, pool=worker.disk_pool(),
+                                 label="")
 
     def _show_outbox(self, counts: dict) -> None:
         waiting = sum(n for state, n in counts.items() if state in ("pending", "sending", "uncertain", "sent"))

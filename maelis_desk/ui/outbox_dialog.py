@@ -127,10 +127,9 @@ class OutboxDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        store = self.desk.payments_store
-        states = None if self.show_all.isChecked() else ("pending", "sending", "uncertain", "sent") + TROUBLE
-        self._load.run(self, lambda: store.list(states=states), self._loaded, pool=worker.disk_pool(),
-                       label="")
+        service, everything = self.desk.payments, self.show_all.isChecked()
+        self._load.run(self, lambda: service.outbox(include_confirmed=everything), self._loaded,
+                       pool=worker.disk_pool(), label="")
 
     def _loaded(self, records: list) -> None:
         self.model.set_records(records)

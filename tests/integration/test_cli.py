@@ -126,3 +126,23 @@ def test_simulator_command_prints_its_url_first(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_pay_outbox_transmit_receipt(simulator, tmp_path):
+    invoices = json.loads(run("invoices", str(DEMO_FAMILY), "--regie", "102", "--json", url=simulator.url).stdout)
+    first = invoices["invoices"][0]
+    paid = run("pay", str(DEMO_FAMILY), "--regie", "102", "--invoice", str(first["number"]), "--amount", "1,00",
+               "--mode", "carte", "--card-reference", "A1", "--no-transmit", "--json", url=simulator.url)
+    assert paid.returncode == 0, paid.stderr
+    receipt = json.loads(paid.stdout)["receipt"]
+    waiting = json.loads(run("outbox", "--json", url=simulator.url).stdout)
+    assert [p["receipt"] for p in waiting] == [receipt] and waiting[0]["state"] == "pending"
+    shown = json.loads(run("invoices", str(DEMO_FAMILY), "--regie", "102", "--json", url=simulator.url).stdout)
+    assert next(i for i in shown["invoices"] if i["number"] == first["number"])["status"] == "pending"
+    sent = run("transmit", url=simulator.url)
+    assert sent.returncode == 0 and "Restent non confirmés : 0." in sent.stdout
+    assert json.loads(run("outbox", "--json", url=simulator.url).stdout) == []
+    out = tmp_path / "q.pdf"
+    assert run("receipt", receipt, "-o", str(out), url=simulator.url).returncode == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert [p["ref"] for p in simulator.applied_payments()] == [f"MD-{json.loads(paid.stdout)['id']}"]
