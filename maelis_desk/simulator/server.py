@@ -525,15 +525,38 @@ class Simulator:
             self.set_latency(changes["latency"])
         if "fault" in changes:
             if environ.get("maelis.via_main") and changes["fault"] == "down":
-                # Closing the main socket joins its request threads, this one
-                # included: do it from another thread once we have answered.
+                # Closing the main socket joins its request threads and aborts
+                # the requests in flight, this one included: take it down from
+                # another thread, started only once this answer is written
+                # (WSGI calls the body's close() after sending it).
                 self.knobs.fault = "down"
-                helper = threading.Thread(target=self.set_fault, args=("down",), name="maelis-demo-down")
-                self._helpers.append(helper)
-                helper.start()
-            else:
-                self.set_fault(changes["fault"])
+                return _AfterAnswer(answer("200 OK", self._state()), self._take_down_later)
+            self.set_fault(changes["fault"])
         return answer("200 OK", self._state())
+
+    def _take_down_later(self) -> None:
+        helper = threading.Thread(target=self._take_down_if_down, name="maelis-demo-down")
+        self._helpers.append(helper)
+        helper.start()
+
+    def _take_down_if_down(self) -> None:
+        with self._lock:  # unless the fault was cleared meanwhile
+            if self._started and self.knobs.fault == "down" and self._main is not None:
+                self._take_down()
+
+
+class _AfterAnswer:
+    """A WSGI body that runs `then` once the server has sent it."""
+
+    def __init__(self, chunks: list[bytes], then: Any) -> None:
+        self._chunks = chunks
+        self._then = then
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._chunks)
+
+    def close(self) -> None:
+        self._then()
 
 
 def _check_fault(mode: Any) -> None:

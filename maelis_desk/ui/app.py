@@ -113,7 +113,12 @@ def ask_password(settings: Settings) -> Settings:
 def run_gui(args) -> int:
     """The desk window; returns the process exit code."""
     from ..cli import settings_from_args
+    from .display import problem
 
+    no_screen = problem()
+    if no_screen and QApplication.instance() is None:
+        print(no_screen, file=sys.stderr)  # instead of Qt's English abort and its core dump
+        return 1
     app = make_application()
     _log_to_file()
     previous_hook = sys.excepthook
