@@ -195,8 +195,7 @@ class Reader:
 
     def regie_invoices(self, family: int, regie: Regie) -> RegieInvoices:
         """One régie's invoices: Maelis, else the cache (else an empty list marked never read)."""
-        now = self.clock()
-        start, end = invoice_window(now)
+        start, end = invoice_window()
         try:
             invoices = self._ask(lambda c: c.read_invoices(family, regie.code, start, end))
         except MaelisError as exc:

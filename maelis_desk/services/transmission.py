@@ -179,7 +179,7 @@ class Transmitter:
     def _read(self, record: PaymentRecord) -> dict[int, Invoice]:
         """The payment's family and régie, read from Maelis now (and cached)."""
         now = self.clock()
-        start, end = invoice_window(now)
+        start, end = invoice_window()
         invoices = self.client.read_invoices(record.family, record.regie, start, end)
         self.cache.save_invoices(record.family, record.regie, invoices, now)
         return {inv.number: inv for inv in invoices}

@@ -36,6 +36,13 @@ month. The same number may thus exist in several régies (for one family).
 
 Demo family 1312 (the first one) is written by hand so a demo always has the
 same story: see :data:`FIRST_FAMILY` and ``_first_family_scenario``.
+
+Two more families, numbered just below it and present whatever ``families``
+is, are written by hand so that the demo's data are not all recent (a debt
+has no age, Maelis keeps every invoice): :data:`LONG_HISTORY_FAMILY` is
+billed by the canteen every month for twelve school years (more than 100
+invoices in one régie), :data:`OLD_DEBTS_FAMILY` still owes the régie
+invoices three to five years old (see ``_archive_scenario``).
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ from typing import NamedTuple
 __all__ = [
     "CITY",
     "FIRST_FAMILY",
+    "LONG_HISTORY_FAMILY",
+    "OLD_DEBTS_FAMILY",
     "REGIES",
     "Address",
     "Child",
@@ -70,6 +79,18 @@ __all__ = [
 
 FIRST_FAMILY = 1312
 """Number of the first demo family; families are numbered upward from it."""
+
+LONG_HISTORY_FAMILY = 1310
+"""A family billed by the canteen since twelve school years: 120 invoices and more in régie 102."""
+
+OLD_DEBTS_FAMILY = 1311
+"""A family whose only debts at the régies are invoices three to five years old."""
+
+ARCHIVE_FAMILIES = (LONG_HISTORY_FAMILY, OLD_DEBTS_FAMILY)
+"""Written by hand, always present, below :data:`FIRST_FAMILY` (search order)."""
+
+#: how many school years back each archive family is billed from
+_ARCHIVE_YEARS = {LONG_HISTORY_FAMILY: 12, OLD_DEBTS_FAMILY: 6}
 
 CITY = "TOULOUSE"
 CENT = Decimal("0.01")
@@ -480,11 +501,33 @@ class _Draws:
         return self.below(10_000) < probability * 10_000
 
 
+def _archive_household(number: int, today: date) -> _Household:
+    """The archive families, written by hand (births relative to ``today``)."""
+    def born(years: int, days: int) -> int:
+        return (date(today.year - years, 1, 1) + timedelta(days=days)).toordinal()
+
+    if number == LONG_HISTORY_FAMILY:
+        # four children one after the other: one of them at the canteen every year for twelve years
+        return _Household(number, True, _Member("CAZALIS", "Hélène", True, born(47, 20)),
+                          _Member("CAZALIS", "Jérôme", False, born(49, 200)), (
+                              _Member("CAZALIS", "Mathéo", False, born(15, 30)),
+                              _Member("CAZALIS", "Inès", True, born(13, 100)),
+                              _Member("CAZALIS", "Timothée", False, born(10, 60)),
+                              _Member("CAZALIS", "Salomé", True, born(7, 200)),
+                          ))
+    return _Household(number, False, _Member("BOURDETTE", "Sandrine", True, born(41, 150)), None, (
+        _Member("BOURDETTE", "Yanis", False, born(12, 200)),
+        _Member("BOURDETTE", "Lou", True, born(9, 40)),
+    ))
+
+
 def _household(seed: int, number: int, today: date) -> _Household:
     """Names, sexes and births of a family. Called for every family at
     start-up (the name index), hence the cheap draws and integer dates."""
     if number == FIRST_FAMILY:
         return _first_household(today)
+    if number in ARCHIVE_FAMILIES:
+        return _archive_household(number, today)
     draw = _Draws(seed, number)
     below, chance = draw.below, draw.chance
     now = today.toordinal()
@@ -633,6 +676,10 @@ def _eligible(profile: _Profile, household: _Household, first_day: date) -> list
 
 def _enrolments(seed: int, household: _Household, today: date, window_start: date) -> tuple[_Enrolment, ...]:
     """Which régies bill the family, and for whom (children indexes, or RL1)."""
+    if household.number == LONG_HISTORY_FAMILY:
+        return (_Enrolment(102, (1, 2, 3, 4)), _Enrolment(109, (1, 2, 3, 4)))
+    if household.number == OLD_DEBTS_FAMILY:
+        return (_Enrolment(102, (1, 2)), _Enrolment(104, (1,)))
     if household.number == FIRST_FAMILY:
         return (
             _Enrolment(101, (3,)),
@@ -753,6 +800,39 @@ def _first_family_scenario(code: int, drafts: list[_Draft], today: date) -> dict
     return result
 
 
+def _archive_scenario(number: int, code: int, drafts: list[_Draft], today: date) -> dict[int, _Settlement]:
+    """Settlements of the archive families, by invoice number.
+
+    * LONG_HISTORY_FAMILY: the latest canteen invoice to pay, one eight years
+      old transmitted unpaid to the treasury, every other invoice paid;
+    * OLD_DEBTS_FAMILY: in the canteen, one unpaid invoice of each of the
+      school years five, four and three years back and one partly paid four
+      years back, never transmitted (the régie keeps chasing them); in the
+      holiday stays, the oldest stay unpaid; everything recent paid.
+    """
+    result: dict[int, _Settlement] = {d.num: (d.amount, ZERO, None) for d in drafts}
+    if number == LONG_HISTORY_FAMILY:
+        if code == 102 and drafts:
+            latest = max(drafts, key=lambda d: d.date_invoice)
+            result[latest.num] = (ZERO, ZERO, None)
+            old = [d for d in drafts if d.date_invoice.year == today.year - 8]
+            if old:
+                result[old[0].num] = (ZERO, ZERO, old[0].date_deadline + timedelta(days=45))
+        return result
+    if code == 102:
+        for years_back in (5, 4, 3):
+            same_year = [d for d in drafts if d.date_invoice.year == today.year - years_back]
+            if same_year:
+                result[same_year[len(same_year) // 2].num] = (ZERO, ZERO, None)
+        partly = [d for d in drafts if d.date_invoice.year == today.year - 4]
+        if partly:
+            result[partly[0].num] = (max(CENT, _money(partly[0].amount / 3)), ZERO, None)
+    elif code == 104 and drafts:
+        oldest = min(drafts, key=lambda d: d.date_invoice)
+        result[oldest.num] = (ZERO, ZERO, None)
+    return result
+
+
 def _lines(rng: random.Random, profile: _Profile, family: Family, people: tuple[int, ...],
            year: int, month: int, rate: Decimal) -> tuple[Line, ...]:
     """An invoice's lines: per person billed (0: RL1, else child index), the
@@ -818,7 +898,9 @@ class DemoData:
         self.window_end = (self.today.replace(day=1) - timedelta(days=1)).replace(day=1)
         self._last_keys: list[str] = []
         self._first_keys: list[str] = []
-        for number in range(FIRST_FAMILY, FIRST_FAMILY + families):
+        # the search index, in number order: the archive families first
+        self._numbers = list(ARCHIVE_FAMILIES) + list(range(FIRST_FAMILY, FIRST_FAMILY + families))
+        for number in self._numbers:
             household = _household(seed, number, self.today)
             members = (household.rl1,) + ((household.rl2,) if household.rl2 else ()) + household.children
             self._last_keys.append("|".join({normalize_name(m.lastname): None for m in members}))
@@ -847,7 +929,7 @@ class DemoData:
         return FIRST_FAMILY + self.count - 1
 
     def has_family(self, number: int) -> bool:
-        return FIRST_FAMILY <= number <= self.last_family
+        return FIRST_FAMILY <= number <= self.last_family or number in ARCHIVE_FAMILIES
 
     def _family(self, number: int) -> Family | None:
         if not self.has_family(number):
@@ -869,9 +951,9 @@ class DemoData:
         if not last:
             return []
         found: list[int] = []
-        for index, (last_key, first_key) in enumerate(zip(self._last_keys, self._first_keys, strict=True)):
+        for number, last_key, first_key in zip(self._numbers, self._last_keys, self._first_keys, strict=True):
             if last in last_key and (not first or first in first_key):
-                found.append(FIRST_FAMILY + index)
+                found.append(number)
                 if len(found) >= limit:
                     break
         return found
@@ -898,9 +980,13 @@ class DemoData:
                 return invoice
         return None
 
-    def _months(self) -> list[tuple[int, int]]:
+    def _months(self, number: int) -> list[tuple[int, int]]:
+        """The months billed to a family: two school years, more for the archive families."""
         months = []
-        year, month = self.window_start.year, self.window_start.month
+        start = self.window_start
+        if number in _ARCHIVE_YEARS:
+            start = date(start.year + 1 - _ARCHIVE_YEARS[number], 9, 1)
+        year, month = start.year, start.month
         while date(year, month, 1) <= self.window_end:
             months.append((year, month))
             year, month = _add_months(year, month, 1)
@@ -911,6 +997,7 @@ class DemoData:
         family = self.family(number)
         assert family is not None
         first = number == FIRST_FAMILY
+        scripted = first or number in ARCHIVE_FAMILIES  # billed every month, settled by hand
         payer_member = family.rl1
         payer = payer_member if number % 4 != 3 else None  # the payer bean is optional
         rate_rng = random.Random(_seed(self.seed, number, 4))
@@ -920,12 +1007,12 @@ class DemoData:
             profile = _PROFILES[enrolment.code]
             regie = _REGIES_BY_CODE[enrolment.code]
             drafts: list[_Draft] = []
-            for year, month in self._months():
+            for year, month in self._months(number):
                 if month not in profile.months:
                     continue
                 month_index = _month_index(year, month)
                 rng = random.Random(_seed(self.seed, number, 10_000 + enrolment.code * 1000 + month_index))
-                if not first and rng.random() >= profile.activity:
+                if not scripted and rng.random() >= profile.activity:
                     continue
                 first_day = date(year, month, 1)
                 eligible = set(_eligible(profile, household, first_day))
@@ -945,6 +1032,8 @@ class DemoData:
                                      _month_end(deadline_year, deadline_month), lines, amount, rng))
             if first:
                 settlements = _first_family_scenario(enrolment.code, drafts, self.today)
+            elif scripted:
+                settlements = _archive_scenario(number, enrolment.code, drafts, self.today)
             else:
                 settlements = {d.num: _settlement(d.rng, d.amount, d.date_deadline, self.today) for d in drafts}
             invoices = []
