@@ -22,13 +22,11 @@ from .config import Settings, SettingsError, load_settings
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
 from .formatting import AmountError, parse_amount
-from .maelis import MaelisError
-from .services.payments import MODE_LABELS, Mode, PaymentRefused, PaymentRequest
-from .services.transmission import STATE_LABELS
+from .services.errors import EXIT_REFUSED, DeskError, PaymentRefused
+from .services.payments import MODE_LABELS, Mode, PaymentRequest
 
 
-EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_FAULT, EXIT_PROTOCOL = 0, 2, 3, 4, 5, 6
-EXIT_REFUSED = 7  # a payment rule refused the payment
+EXIT_OK, EXIT_USAGE = 0, 2  # the others (3 to 7) are the services' errors' (services/errors.py)
 
 
 class FrenchParser(argparse.ArgumentParser):
@@ -300,7 +298,7 @@ def payment_json(record) -> dict[str, Any]:
         "operator": record.operator,
         "desk": record.desk,
         "created_at": record.created_at.isoformat(),
-        "state": record.state,
+        "state": record.state.value,
         "attempts": record.attempts,
         "last_error": record.last_error,
         "reference": record.reference,
@@ -351,7 +349,7 @@ def cmd_pay(desk, args) -> int:
               f"({MODE_LABELS[Mode(record.mode)]}).")
         if "change" in record.details:
             print(f"Monnaie à rendre : {euros(Decimal(record.details['change']))}")
-        print(f"Transmission à Maelis : {STATE_LABELS[record.state].lower()}.")
+        print(f"Transmission à Maelis : {record.state.label_fr.lower()}.")
     return EXIT_OK
 
 
@@ -365,7 +363,7 @@ def cmd_outbox(desk, args) -> int:
     for r in records:
         error = f" — {r.last_error}" if r.last_error else ""
         print(f"{r.receipt}  famille {r.family}  {euros(r.amount):>12}  {fr_datetime(r.created_at)}  "
-              f"{STATE_LABELS.get(r.state, r.state)}{error}")
+              f"{r.state.label_fr}{error}")
     return EXIT_OK
 
 
@@ -376,7 +374,7 @@ def cmd_transmit(desk, args) -> int:
     for error in report.errors:
         print(f"⚠ {error}", file=sys.stderr)
     counts = desk.payments.counts()
-    waiting = sum(n for state, n in counts.items() if state not in ("confirmed",))
+    waiting = sum(n for state, n in counts.items() if not state.is_confirmed)
     print(f"Restent non confirmés : {waiting}.")
     return EXIT_OK
 
@@ -479,7 +477,7 @@ def run_command(settings: Settings, args) -> int:
         settings, simulator = start_demo(settings)
         desk = Desk.open(settings)
         return COMMANDS[args.command](desk, args)
-    except MaelisError as exc:
+    except DeskError as exc:
         print(f"Erreur : {exc.message}", file=sys.stderr)
         logging.getLogger(__name__).debug("detail: %s", exc.detail)
         return exc.exit_code

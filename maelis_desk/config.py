@@ -3,7 +3,9 @@
 Sources, the later winning: built-in defaults, the settings file
 (`settings.json` in the user config folder, never a password), environment
 variables (`MAELIS_DESK_URL`, `_USER`, `_PASSWORD`, `_DATABASE`, `_TIMEOUT`,
-`_OFFLINE`, `_OPERATOR`), then command-line options. The password comes from
+`_OFFLINE`, `_OPERATOR`, `_TZ`, and the transmission's `_SETTLE_SECONDS`,
+`_BACKOFF_SECONDS`, `_LEASE_SECONDS`), then command-line options. Nothing
+else in the desk reads the environment for a setting. The password comes from
 the command line or environment, else from the system keyring; it is never
 written to a file.
 
@@ -21,6 +23,7 @@ import socket
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
@@ -31,6 +34,7 @@ KEYRING_SERVICE = "maelis-desk"
 DEFAULT_TIMEOUT = 5.0
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"
+DEFAULT_TIMEZONE = "Europe/Paris"
 
 
 def config_dir(env: Mapping[str, str] = os.environ) -> Path:
@@ -65,6 +69,24 @@ class Settings:
     demo_url: str | None = None  # set by the launcher once the built-in demo Maelis runs
     city: str = "Ville de Toulouse"  # printed on receipts
     regie_modes: dict | None = None  # {"102": ["especes", "cheque", ...]}: modes each régie accepts
+    timezone: str = DEFAULT_TIMEZONE  # dates are shown (and receipts numbered by year) in this zone
+    # the transmission (services/transmission.py); None: derived from the timeout
+    settle_seconds: float | None = None  # after a lost answer, wait this long before reconciling
+    backoff_seconds: float = 5.0  # first retry delay, doubling up to 5 minutes
+    lease_seconds: float | None = None  # how long a desk holds an outbox entry
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def transmission_settle(self) -> float:
+        return self.settle_seconds if self.settle_seconds is not None else max(60.0, 6 * self.timeout)
+
+    @property
+    def transmission_lease(self) -> float:
+        # a lease covers a baseline read, a send and a confirmation read
+        return self.lease_seconds if self.lease_seconds is not None else 4 * self.timeout + 10
 
     @property
     def demo(self) -> bool:
@@ -104,6 +126,10 @@ _ENV = {
     "timeout": "MAELIS_DESK_TIMEOUT",
     "offline": "MAELIS_DESK_OFFLINE",
     "operator": "MAELIS_DESK_OPERATOR",
+    "timezone": "MAELIS_DESK_TZ",
+    "settle_seconds": "MAELIS_DESK_SETTLE_SECONDS",
+    "backoff_seconds": "MAELIS_DESK_BACKOFF_SECONDS",
+    "lease_seconds": "MAELIS_DESK_LEASE_SECONDS",
 }
 
 
@@ -122,6 +148,20 @@ def _coerce(name: str, value):
         if not 0 < timeout <= 300:
             raise SettingsError("Le délai doit être compris entre 0 et 300 secondes.")
         return timeout
+    if name in ("settle_seconds", "backoff_seconds", "lease_seconds"):
+        try:
+            seconds = float(str(value).replace(",", "."))
+        except ValueError:
+            raise SettingsError(f"{_ENV[name]} invalide : « {value} » (un nombre de secondes est attendu).") from None
+        if seconds < 0:
+            raise SettingsError(f"{_ENV[name]} doit être positif.")
+        return seconds
+    if name == "timezone":
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"Fuseau horaire inconnu : « {value} » (par exemple Europe/Paris).") from None
+        return str(value)
     if name == "offline":
         return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "oui")
     if name == "demo_families":

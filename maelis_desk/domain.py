@@ -234,6 +234,76 @@ class InvoiceStatus(str, enum.Enum):
         }[self.value]
 
 
+class PaymentState(str, enum.Enum):
+    """Where a payment taken at the desk stands on its way to Maelis (the
+    outbox's state machine, see services/transmission.py). Values are those
+    stored in the database and printed by the CLI's `--json`."""
+
+    PENDING = "pending"  # recorded, not sent yet (or to be sent again)
+    SENDING = "sending"  # the request may be leaving right now
+    UNCERTAIN = "uncertain"  # the request left, its answer was lost: to reconcile
+    SENT = "sent"  # acknowledged by Maelis, not yet seen in its invoices
+    CONFIRMED = "confirmed"  # Maelis shows it: done
+    REJECTED = "rejected"  # Maelis refused it (business fault): a person decides
+    REVIEW = "review"  # the desk cannot tell whether it was applied: a supervisor checks
+
+    @property
+    def label_fr(self) -> str:
+        return _PAYMENT_STATE_LABELS[self]
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self is PaymentState.CONFIRMED
+
+    @property
+    def is_waiting(self) -> bool:
+        """The transmitter still works on it by itself (not confirmed, nobody needed)."""
+        return self in (PaymentState.PENDING, PaymentState.SENDING, PaymentState.UNCERTAIN, PaymentState.SENT)
+
+    @property
+    def needs_person(self) -> bool:
+        """Stuck until a cashier or a supervisor decides (never retried by itself)."""
+        return self in (PaymentState.REJECTED, PaymentState.REVIEW)
+
+    @property
+    def in_outbox(self) -> bool:
+        """Shown by the outbox views: everything Maelis has not confirmed."""
+        return not self.is_confirmed
+
+    @property
+    def counts_as_paid(self) -> bool:
+        """The money was taken and Maelis may yet show it: the desk shows the
+        invoices as paid (pending) meanwhile. A rejected payment was not applied."""
+        return self.is_waiting or self is PaymentState.REVIEW
+
+    @classmethod
+    def waiting(cls) -> tuple[PaymentState, ...]:
+        return tuple(s for s in cls if s.is_waiting)
+
+    @classmethod
+    def needing_person(cls) -> tuple[PaymentState, ...]:
+        return tuple(s for s in cls if s.needs_person)
+
+    @classmethod
+    def outbox(cls) -> tuple[PaymentState, ...]:
+        return tuple(s for s in cls if s.in_outbox)
+
+    @classmethod
+    def paid_not_confirmed(cls) -> tuple[PaymentState, ...]:
+        return tuple(s for s in cls if s.counts_as_paid)
+
+
+_PAYMENT_STATE_LABELS = {
+    PaymentState.PENDING: "En attente d'envoi",
+    PaymentState.SENDING: "Envoi en cours",
+    PaymentState.UNCERTAIN: "Réponse perdue : vérification en cours",
+    PaymentState.SENT: "Envoyé, confirmation attendue",
+    PaymentState.CONFIRMED: "Confirmé par Maelis",
+    PaymentState.REJECTED: "Refusé par Maelis",
+    PaymentState.REVIEW: "À vérifier par un superviseur",
+}
+
+
 @dataclass(frozen=True)
 class InvoiceLine:
     number: int

@@ -1,21 +1,32 @@
 """French presentation of money and dates, shared by the CLI and the UI.
 
 Amounts read `1 234,56 €` (no-break spaces), dates `24/02/2023`, in the
-desk's time zone (Europe/Paris unless `MAELIS_DESK_TZ` says otherwise).
+desk's time zone: `Settings.timezone` (Europe/Paris unless configured), which
+opening the desk installs here with `use_time_zone`.
 Parsing accepts what a tired cashier types (`12,5`, `12.50`, `1 234,56 €`)
 and refuses everything else with a French message.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 NBSP = "\u00a0"
-DESK_TZ = ZoneInfo(os.environ.get("MAELIS_DESK_TZ", "Europe/Paris"))
+_desk_tz = ZoneInfo("Europe/Paris")
+
+
+def use_time_zone(tz: ZoneInfo) -> None:
+    """Show dates in `tz` from now on (the desk's settings, when it opens)."""
+    global _desk_tz
+    _desk_tz = tz
+
+
+def desk_tz() -> ZoneInfo:
+    """The time zone the desk shows dates in."""
+    return _desk_tz
 
 
 def euros(amount: Decimal | None, *, sign: bool = False) -> str:
@@ -36,7 +47,7 @@ def euros(amount: Decimal | None, *, sign: bool = False) -> str:
 
 
 def local(value: datetime) -> datetime:
-    return value.astimezone(DESK_TZ)
+    return value.astimezone(_desk_tz)
 
 
 def fr_date(value: datetime | None) -> str:

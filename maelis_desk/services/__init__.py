@@ -6,6 +6,9 @@ sync; `Desk` (desk.py) holds them together for the CLI and the UI.
 
 from .desk import Desk
 from .health import MaelisHealth, State
-from .reading import FamilyView, NotInCache, Offline, Reader
+from .errors import DeskError, NotInCache, Offline, PaymentRefused
+from .reading import FamilyView, Reader
 
-__all__ = ["Desk", "FamilyView", "MaelisHealth", "NotInCache", "Offline", "Reader", "State"]
+__all__ = [
+    "Desk", "DeskError", "FamilyView", "MaelisHealth", "NotInCache", "Offline", "PaymentRefused", "Reader", "State",
+]

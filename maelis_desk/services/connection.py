@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from ..config import Settings
 from ..domain import Regie
-from ..maelis import MaelisClient
+from ..maelis import MaelisClient, MaelisError
+from .errors import from_maelis
 
 
 def test_connection(settings: Settings) -> list[Regie]:
     """Fetch both WSDLs and the régie list with these settings.
 
-    Returns the régies on success; raises the precise MaelisError otherwise
+    Returns the régies on success; raises the precise DeskError otherwise
     (unreachable, authentication refused, protocol error...)."""
     client = MaelisClient(
         settings.maelis_url or "",
@@ -22,6 +23,8 @@ def test_connection(settings: Settings) -> list[Regie]:
     try:
         client.connect()
         return client.read_regies()
+    except MaelisError as exc:
+        raise from_maelis(exc) from exc
     finally:
         client.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from ..config import Settings
+from ..formatting import use_time_zone
 from ..maelis import MaelisClient
 from ..store import Cache, open_database
 from ..store.payments import Payments
@@ -35,12 +36,13 @@ class Desk:
         self.refresher = Refresher(self.reader, self.cache)
         self.transmitter = Transmitter(
             client, self.cache, self.payments_store, owner=self.payments.desk_id, clock=clock,
-            timeout=settings.timeout,
+            settle=settings.transmission_settle, backoff=settings.backoff_seconds, lease=settings.transmission_lease,
         )
 
     @classmethod
     def open(cls, settings: Settings) -> "Desk":
         """Open the database (migrating it) and prepare, without calling it yet, the client."""
+        use_time_zone(settings.tz)
         open_database(settings.database_spec)
         client = None
         if not settings.offline:

@@ -19,16 +19,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..domain import ZERO, Invoice
-from ..formatting import DESK_TZ, AmountError, euros, parse_amount
+from ..domain import ZERO, Invoice, PaymentState
+from ..formatting import AmountError, desk_tz, euros, parse_amount
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
+from .errors import PaymentRefused
 from .failpoints import failpoint
 
 log = logging.getLogger(__name__)
-
-#: every state but "confirmed": what the outbox views list
-OUTBOX_STATES = ("pending", "sending", "uncertain", "sent", "rejected", "review")
 
 #: the legal cap on a cash payment of public revenue, per payment
 CASH_LIMIT = Decimal("300.00")
@@ -77,14 +75,6 @@ def accepted_modes(regie_code: int, regie_label: str, overrides: dict[str, list[
         if any(lw.startswith(w) for w in words for lw in label_words):
             modes += [m for m in extra if m not in modes]
     return modes
-
-
-class PaymentRefused(ValueError):
-    """A rule refuses the payment; `str()` is the French message, `field` what to fix."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -285,7 +275,7 @@ class PaymentService:
             operator=self.operator,
             desk=self.desk,
             created_at=now,
-            year=now.astimezone(DESK_TZ).year,
+            year=now.astimezone(desk_tz()).year,
             desk_id=self.desk_id,
             build=build,
             on_written=lambda: failpoint("recorded"),
@@ -301,10 +291,10 @@ class PaymentService:
 
     def outbox(self, *, include_confirmed: bool = False) -> list[PaymentRecord]:
         """Payments Maelis has not confirmed (rejected and to-review ones included), oldest first."""
-        states = None if include_confirmed else OUTBOX_STATES
+        states = None if include_confirmed else PaymentState.outbox()
         return self.payments.list(states=states)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[PaymentState, int]:
         """Payments by transmission state."""
         return self.payments.counts()
 

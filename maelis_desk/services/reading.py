@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Callable, TypeVar
 
-from ..domain import ZERO, Family, Freshness, Invoice, Regie, RegieInvoices
-from ..maelis import MaelisClient, MaelisError, MaelisFault
+from ..domain import ZERO, Family, Freshness, Invoice, PaymentState, Regie, RegieInvoices
+from ..maelis import MaelisClient, MaelisError
 from ..store import Cache, release_connection
 from ..store.payments import Payments
 from .clock import invoice_window, utcnow
+from .errors import DeskError, MaelisRefused, NotInCache, Offline, UnknownRegie, from_maelis
 from .health import MaelisHealth
 from .payments import apply_pending
 from .transmission import confirm_from
@@ -33,21 +34,6 @@ T = TypeVar("T")
 REGIES_MAX_AGE = timedelta(hours=12)
 #: at most this many SOAP calls at once for one family (load on Maelis matters more than speed)
 PARALLEL_CALLS = 3
-
-
-class NotInCache(MaelisError):
-    """Maelis did not answer and the cache has nothing to show instead.
-
-    Its exit code is its cause's (unreachable 3, authentication 4, protocol 6)."""
-
-    def __init__(self, message: str, cause: MaelisError | None = None):
-        super().__init__(message, detail=cause.message if cause else None)
-        self.cause = cause
-        self.exit_code = cause.exit_code if cause is not None else 3
-
-
-class Offline(MaelisError):
-    exit_code = 3
 
 
 @dataclass
@@ -95,7 +81,7 @@ class Reader:
         if self.payments is None:
             return
         by_number = {inv.number: inv for inv in invoices}
-        for record in self.payments.list(states=("sent",), family=family, regie=regie.code):
+        for record in self.payments.list(states=(PaymentState.SENT,), family=family, regie=regie.code):
             if confirm_from(record, by_number):
                 self.payments.confirm_if(record.id, self.clock(), self.desk_id, "vu dans une lecture de Maelis")
 
@@ -106,7 +92,8 @@ class Reader:
     # -- the one fallback mechanism -----------------------------------------
 
     def _ask(self, call: Callable[[MaelisClient], T]) -> T:
-        """Call Maelis through the breaker; record how it went. Raises MaelisError."""
+        """Call Maelis through the breaker; record how it went. Raises DeskError
+        (the client's error, translated: nothing above services/ sees maelis/)."""
         if self.client is None:
             raise Offline("Mode hors ligne : Maelis n'est pas interrogé.")
         if not self.health.should_try():
@@ -115,21 +102,19 @@ class Reader:
         started = time.monotonic()
         try:
             result = call(self.client)
-        except MaelisFault as fault:
-            if fault.is_business:
+        except MaelisError as exc:
+            error = from_maelis(exc)
+            if isinstance(error, MaelisRefused) and error.is_business:
                 self.health.succeeded(time.monotonic() - started)  # it answered
             else:
-                self.health.failed(fault.message)
-            raise
-        except MaelisError as exc:
-            self.health.failed(exc.message)
-            raise
+                self.health.failed(error.message)
+            raise error from exc
         self.health.succeeded(time.monotonic() - started)
         return result
 
     @staticmethod
-    def _falls_back(exc: MaelisError) -> bool:
-        return not (isinstance(exc, MaelisFault) and exc.is_business)
+    def _falls_back(exc: DeskError) -> bool:
+        return not (isinstance(exc, MaelisRefused) and exc.is_business)
 
     # -- régies -------------------------------------------------------------
 
@@ -140,7 +125,7 @@ class Reader:
             return cached, Freshness("cache", fetched_at)
         try:
             regies = self._ask(lambda c: c.read_regies())
-        except MaelisError as exc:
+        except DeskError as exc:
             if not self._falls_back(exc):
                 raise
             if not cached:
@@ -155,7 +140,7 @@ class Reader:
     def family(self, number: int, *, opened: bool = True) -> tuple[Family, Freshness]:
         try:
             family = self._ask(lambda c: c.read_family(number))
-        except MaelisError as exc:
+        except DeskError as exc:
             if not self._falls_back(exc):
                 raise
             cached = self.cache.load_family(number)
@@ -177,13 +162,13 @@ class Reader:
             if text.isdigit():
                 try:
                     families = [self._ask(lambda c: c.read_family(int(text)))]
-                except MaelisFault as fault:
+                except MaelisRefused as fault:
                     if fault.code != "E02":
                         raise
                     families = []
             else:
                 families = self._ask(lambda c: c.search_families(text))
-        except MaelisError as exc:
+        except DeskError as exc:
             if not self._falls_back(exc):
                 raise
             return self.cache.search_families(text), Freshness("cache", None, exc.message)
@@ -198,7 +183,7 @@ class Reader:
         start, end = invoice_window()
         try:
             invoices = self._ask(lambda c: c.read_invoices(family, regie.code, start, end))
-        except MaelisError as exc:
+        except DeskError as exc:
             if not self._falls_back(exc):
                 raise
             result = self._from_cache(family, regie, exc.message)
@@ -217,7 +202,7 @@ class Reader:
         if regie_code is not None:
             regies = [r for r in regies if r.code == regie_code]
             if not regies:
-                raise MaelisFault(f"Régie {regie_code} inconnue.", code="E05", text=f"E05 : régie {regie_code}")
+                raise UnknownRegie(regie_code)
         if self.client is None or not self.health.should_try():
             results = self._all_from_cache(family, regies)
         else:

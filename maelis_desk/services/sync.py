@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..domain import Regie
-from ..maelis import MaelisError
 from ..store import Cache
+from .errors import DeskError
 from .reading import Reader
 
 OPENED_WITHIN = timedelta(days=90)
@@ -57,11 +57,11 @@ class Refresher:
             regie = regies.get(code, Regie(code, str(code)))
             try:
                 result = self.reader.regie_invoices(family, regie)
-            except MaelisError:  # a business fault (family gone...): Maelis is fine, go on
+            except DeskError:  # a business fault (family gone...): Maelis is fine, go on
                 continue
             if result.failure is not None:
                 error = result.failure
-                report.failed = error.message if isinstance(error, MaelisError) else str(error)
+                report.failed = error.message if isinstance(error, DeskError) else str(error)
                 break  # Maelis is unwell: leave it alone until the next pass
             report.refreshed.append((family, code))
         return report

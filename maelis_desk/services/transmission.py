@@ -53,14 +53,13 @@ after the acknowledgement; the reader also checks on every refresh).
 from __future__ import annotations
 
 import logging
-import os
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Callable
 
-from ..domain import ZERO, Invoice
+from ..domain import ZERO, Invoice, PaymentState
 from ..maelis import MaelisAuthError, MaelisClient, MaelisError, MaelisFault, MaelisUnavailable
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
@@ -68,25 +67,6 @@ from .clock import invoice_window
 from .failpoints import failpoint
 
 log = logging.getLogger(__name__)
-
-
-#: the outbox's states, as the desk names them to people
-STATE_LABELS = {
-    "pending": "En attente d'envoi",
-    "sending": "Envoi en cours",
-    "uncertain": "Réponse perdue : vérification en cours",
-    "sent": "Envoyé, confirmation attendue",
-    "confirmed": "Confirmé par Maelis",
-    "rejected": "Refusé par Maelis",
-    "review": "À vérifier par un superviseur",
-}
-
-
-def _env_seconds(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 @dataclass
@@ -119,9 +99,9 @@ class Transmitter:
         *,
         owner: str,
         clock: Callable[[], datetime],
-        timeout: float,
-        settle: float | None = None,
-        backoff: float | None = None,
+        settle: float,
+        backoff: float,
+        lease: float,
     ):
         self.client = client
         self.cache = cache
@@ -129,12 +109,11 @@ class Transmitter:
         self.owner = owner
         self.clock = clock
         # how long after a send whose outcome is unknown before reconciling it
-        self.settle = timedelta(seconds=settle if settle is not None else
-                                _env_seconds("MAELIS_DESK_SETTLE_SECONDS", max(60.0, 6 * timeout)))
+        self.settle = timedelta(seconds=settle)
         # first retry delay; doubles up to 5 minutes
-        self.backoff = backoff if backoff is not None else _env_seconds("MAELIS_DESK_BACKOFF_SECONDS", 5.0)
+        self.backoff = backoff
         # a lease covers a baseline read, a send and a confirmation read
-        self.lease = timedelta(seconds=_env_seconds("MAELIS_DESK_LEASE_SECONDS", 4 * timeout + 10))
+        self.lease = timedelta(seconds=lease)
 
     # -- one pass ---------------------------------------------------------------
 
@@ -154,24 +133,24 @@ class Transmitter:
 
     def _work(self, record: PaymentRecord, report: TransmitReport) -> None:
         now = self.clock()
-        if record.state == "sending":
+        if record.state is PaymentState.SENDING:
             # Someone (maybe a crashed process) was sending it. If its lease is
             # still running, leave it alone; otherwise the request may have left.
-            if not self.payments.claim(record.id, self.owner, now, self.lease, states=("sending",)):
+            if not self.payments.claim(record.id, self.owner, now, self.lease, states=(PaymentState.SENDING,)):
                 report.skipped += 1
                 return
             self.payments.transition(
-                record.id, self.owner, now, state="uncertain", action="recover", outcome="uncertain",
+                record.id, self.owner, now, state=PaymentState.UNCERTAIN, action="recover",
                 detail="envoi interrompu (arrêt du poste ?) : le paiement a pu partir",
                 sent_at=record.sent_at or now,
             )
             report.uncertain += 1
             return
-        if record.state == "pending":
+        if record.state is PaymentState.PENDING:
             self._send(record, report)
-        elif record.state == "uncertain":
+        elif record.state is PaymentState.UNCERTAIN:
             self._reconcile(record, report)
-        elif record.state == "sent":
+        elif record.state is PaymentState.SENT:
             self._confirm(record, report)
 
     # -- reading Maelis ---------------------------------------------------------
@@ -209,7 +188,7 @@ class Transmitter:
     def _send(self, record: PaymentRecord, report: TransmitReport) -> None:
         now = self.clock()
         # One unknown at a time per family and régie (see the module's point 3).
-        if not self.payments.claim(record.id, self.owner, now, self.lease, states=("pending",), alone=True):
+        if not self.payments.claim(record.id, self.owner, now, self.lease, states=(PaymentState.PENDING,), alone=True):
             report.skipped += 1
             return
         failpoint("claimed")
@@ -218,7 +197,7 @@ class Transmitter:
         except MaelisError as exc:
             # Nothing was sent: try again later.
             self.payments.transition(
-                record.id, self.owner, self.clock(), state="pending", action="baseline", outcome="retry",
+                record.id, self.owner, self.clock(), state=PaymentState.PENDING, action="baseline", outcome="retry",
                 detail=exc.message, attempts=record.attempts + 1, next_attempt_at=self._retry_at(record.attempts + 1),
                 last_error=exc.message,
             )
@@ -228,7 +207,7 @@ class Transmitter:
         sent_at = self.clock()
         # Durable before the request leaves: from here on, a crash means "uncertain".
         if not self.payments.transition(
-            record.id, self.owner, sent_at, state="sending", action="send", outcome="sending",
+            record.id, self.owner, sent_at, state=PaymentState.SENDING, action="send",
             release=False, baseline=baseline, sent_at=sent_at, attempts=record.attempts + 1,
         ):
             report.skipped += 1
@@ -246,7 +225,7 @@ class Transmitter:
         except MaelisFault as fault:
             if fault.is_business:
                 self.payments.transition(
-                    record.id, self.owner, self.clock(), state="rejected", action="send", outcome="rejected",
+                    record.id, self.owner, self.clock(), state=PaymentState.REJECTED, action="send",
                     detail=fault.text, last_error=fault.message,
                 )
                 report.rejected += 1
@@ -257,7 +236,7 @@ class Transmitter:
             if isinstance(exc, MaelisAuthError) or not exc.request_sent:
                 # Refused at the door (credentials) or never connected: not applied.
                 self.payments.transition(
-                    record.id, self.owner, self.clock(), state="pending", action="send", outcome="retry",
+                    record.id, self.owner, self.clock(), state=PaymentState.PENDING, action="send", outcome="retry",
                     detail=exc.message, next_attempt_at=self._retry_at(record.attempts + 1),
                     last_error=exc.message,
                 )
@@ -270,7 +249,7 @@ class Transmitter:
             return
         failpoint("answered")  # Maelis applied it and said so, and we die before writing it down
         self.payments.transition(
-            record.id, self.owner, self.clock(), state="sent", action="send", outcome="sent",
+            record.id, self.owner, self.clock(), state=PaymentState.SENT, action="send",
             detail=ack, ack=ack, last_error=None, release=False,
         )
         report.sent += 1
@@ -279,7 +258,7 @@ class Transmitter:
 
     def _uncertain(self, record: PaymentRecord, exc: MaelisError, report: TransmitReport) -> None:
         self.payments.transition(
-            record.id, self.owner, self.clock(), state="uncertain", action="send", outcome="uncertain",
+            record.id, self.owner, self.clock(), state=PaymentState.UNCERTAIN, action="send",
             detail=exc.message, last_error=f"Réponse de Maelis perdue : {exc.message}",
             next_attempt_at=self.clock() + self.settle,
         )
@@ -293,14 +272,14 @@ class Transmitter:
         if record.sent_at and now - record.sent_at < self.settle:
             report.skipped += 1  # Maelis may still be working on it: wait
             return
-        if not self.payments.claim(record.id, self.owner, now, self.lease, states=("uncertain",)):
+        if not self.payments.claim(record.id, self.owner, now, self.lease, states=(PaymentState.UNCERTAIN,)):
             report.skipped += 1
             return
         try:
             current = self._read(record)
         except MaelisError as exc:
             self.payments.transition(
-                record.id, self.owner, self.clock(), state="uncertain", action="reconcile", outcome="retry",
+                record.id, self.owner, self.clock(), state=PaymentState.UNCERTAIN, action="reconcile", outcome="retry",
                 detail=exc.message, next_attempt_at=self._retry_at(record.attempts),
             )
             report.errors.append(f"{record.receipt} : {exc.message}")
@@ -308,13 +287,13 @@ class Transmitter:
         delta = self._delta(record, current)
         if delta == record.amount:
             self.payments.transition(
-                record.id, self.owner, self.clock(), state="confirmed", action="reconcile", outcome="applied",
+                record.id, self.owner, self.clock(), state=PaymentState.CONFIRMED, action="reconcile", outcome="applied",
                 detail=f"Maelis montre le paiement ({delta})", last_error=None,
             )
             report.confirmed += 1
         elif delta == 0:
             self.payments.transition(
-                record.id, self.owner, self.clock(), state="pending", action="reconcile", outcome="not-applied",
+                record.id, self.owner, self.clock(), state=PaymentState.PENDING, action="reconcile", outcome="not-applied",
                 detail="Maelis ne montre pas le paiement : il sera renvoyé", next_attempt_at=self.clock(),
             )
             report.retried += 1
@@ -322,7 +301,7 @@ class Transmitter:
             why = ("une facture a disparu de Maelis" if delta is None else
                    f"les montants payés ont varié de {delta} au lieu de {record.amount}")
             self.payments.transition(
-                record.id, self.owner, self.clock(), state="review", action="reconcile", outcome="review",
+                record.id, self.owner, self.clock(), state=PaymentState.REVIEW, action="reconcile",
                 detail=why, last_error=f"À vérifier par un superviseur : {why}.",
             )
             report.review += 1
@@ -330,26 +309,26 @@ class Transmitter:
     # -- sent → confirmed -------------------------------------------------------
 
     def _confirm(self, record: PaymentRecord, report: TransmitReport, *, claimed: bool = False) -> None:
-        if not claimed and not self.payments.claim(record.id, self.owner, self.clock(), self.lease, states=("sent",)):
+        if not claimed and not self.payments.claim(record.id, self.owner, self.clock(), self.lease, states=(PaymentState.SENT,)):
             report.skipped += 1
             return
         try:
             current = self._read(record)
         except MaelisError as exc:
             self.payments.transition(
-                record.id, self.owner, self.clock(), state="sent", action="confirm", outcome="retry",
+                record.id, self.owner, self.clock(), state=PaymentState.SENT, action="confirm", outcome="retry",
                 detail=exc.message, next_attempt_at=self._retry_at(1),
             )
             return
         if confirm_from(record, current):
             self.payments.transition(
-                record.id, self.owner, self.clock(), state="confirmed", action="confirm", outcome="confirmed",
+                record.id, self.owner, self.clock(), state=PaymentState.CONFIRMED, action="confirm",
                 detail="Maelis montre le paiement",
             )
             report.confirmed += 1
         else:
             self.payments.transition(
-                record.id, self.owner, self.clock(), state="sent", action="confirm", outcome="not-yet",
+                record.id, self.owner, self.clock(), state=PaymentState.SENT, action="confirm", outcome="not-yet",
                 detail="accusé reçu, Maelis ne le montre pas encore", next_attempt_at=self._retry_at(2),
             )
 

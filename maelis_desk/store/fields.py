@@ -1,4 +1,4 @@
-"""Column types the contract needs and peewee lacks: aware date-times, JSON."""
+"""Column types the contract needs and peewee lacks: aware date-times, JSON, enumerations."""
 
 from __future__ import annotations
 
@@ -39,3 +39,17 @@ class JSONTextField(peewee.TextField):
 
     def python_value(self, value):
         return None if value is None else json.loads(value)
+
+
+class EnumField(peewee.CharField):
+    """A `str` enumeration of the domain stored as its value (a VARCHAR)."""
+
+    def __init__(self, enum, **kwargs):
+        self.enum = enum
+        super().__init__(**kwargs)
+
+    def db_value(self, value):
+        return None if value is None else self.enum(value).value
+
+    def python_value(self, value):
+        return None if value is None else self.enum(value)

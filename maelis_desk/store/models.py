@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import peewee
 
+from ..domain import PaymentState
 from .database import db
-from .fields import AwareDateTimeField, JSONTextField
+from .fields import AwareDateTimeField, EnumField, JSONTextField
 
 
 class BaseModel(peewee.Model):
@@ -125,7 +126,7 @@ class Outbox(BaseModel):
     payment = peewee.CharField(primary_key=True, max_length=36)
     family = peewee.IntegerField()
     regie = peewee.IntegerField()
-    state = peewee.CharField(max_length=16, index=True)
+    state = EnumField(PaymentState, max_length=16, index=True)
     attempts = peewee.IntegerField(default=0)
     next_attempt_at = AwareDateTimeField()
     lease_owner = peewee.CharField(max_length=100, null=True)

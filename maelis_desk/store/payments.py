@@ -18,15 +18,12 @@ from typing import Any, Callable, Iterable
 
 import peewee
 
+from ..domain import PaymentState
 from .database import db
 from .models import Attempt, Outbox, Payment, ReceiptCounter
 
 CENTS = Decimal(100)
 
-#: states in which the money was taken but Maelis is not known to reflect it
-UNCONFIRMED = ("pending", "sending", "uncertain", "sent", "review")
-#: states the transmitter still works on by itself
-ACTIVE = ("pending", "sending", "uncertain", "sent")
 
 
 def to_cents(amount: Decimal) -> int:
@@ -57,7 +54,7 @@ class PaymentRecord:
     operator: str
     desk: str
     created_at: datetime
-    state: str
+    state: PaymentState
     attempts: int = 0
     last_error: str | None = None
     ack: str | None = None
@@ -92,7 +89,7 @@ def _record(p: Payment, o: Outbox | None) -> PaymentRecord:
         operator=p.operator,
         desk=p.desk,
         created_at=p.created_at,
-        state=o.state if o else "confirmed",
+        state=o.state if o else PaymentState.CONFIRMED,
         attempts=o.attempts if o else 0,
         last_error=o.last_error if o else None,
         ack=o.ack if o else None,
@@ -165,11 +162,11 @@ class Payments:
                 payment=payment_id,
                 family=family,
                 regie=regie,
-                state="pending",
+                state=PaymentState.PENDING,
                 next_attempt_at=created_at,
                 updated_at=created_at,
             )
-            Attempt.create(payment=payment_id, at=created_at, desk=desk_id, action="record", outcome="pending",
+            Attempt.create(payment=payment_id, at=created_at, desk=desk_id, action="record", outcome=PaymentState.PENDING.value,
                            detail=f"{from_cents(payment.amount_cents)} {mode}")
             if on_written is not None:
                 on_written()  # still inside the transaction (crash tests)
@@ -183,11 +180,12 @@ class Payments:
     def expected_paid_by_regie(self, family: int) -> dict[int, dict[int, Decimal]]:
         """`expected_paid` for every régie of a family, in one query."""
         p = db.param
-        states = ", ".join(p for _ in UNCONFIRMED)
+        unconfirmed = [s.value for s in PaymentState.paid_not_confirmed()]
+        states = ", ".join(p for _ in unconfirmed)
         rows = db.execute_sql(
             f'SELECT p."regie", p."invoices" FROM "outbox" AS o JOIN "payment" AS p ON p."id" = o."payment" '
             f'WHERE o."family" = {p} AND o."state" IN ({states})',
-            (family, *UNCONFIRMED),
+            (family, *unconfirmed),
         )
         expected: dict[int, dict[int, Decimal]] = {}
         for regie, invoices in rows:
@@ -208,7 +206,7 @@ class Payments:
     def _select(self):
         return Payment.select(Payment, Outbox).join(Outbox, peewee.JOIN.LEFT_OUTER, on=(Outbox.payment == Payment.id))
 
-    def list(self, *, states: Iterable[str] | None = None, family: int | None = None,
+    def list(self, *, states: Iterable[PaymentState] | None = None, family: int | None = None,
              regie: int | None = None) -> list[PaymentRecord]:
         query = self._select()
         if states is not None:
@@ -230,12 +228,12 @@ class Payments:
     def due(self, now: datetime, limit: int = 50) -> list[PaymentRecord]:
         """Entries the transmitter may work on now, oldest first."""
         query = self._select().where(
-            (Outbox.state.in_(ACTIVE))
-            & ((Outbox.next_attempt_at <= now) | (Outbox.state == "sending"))
+            (Outbox.state.in_(PaymentState.waiting()))
+            & ((Outbox.next_attempt_at <= now) | (Outbox.state == PaymentState.SENDING))
         )
         return [_record(p, p.outbox) for p in query.order_by(Payment.created_at).limit(limit)]
 
-    def claim(self, payment_id: str, owner: str, now: datetime, lease: timedelta, *, states: tuple[str, ...],
+    def claim(self, payment_id: str, owner: str, now: datetime, lease: timedelta, *, states: tuple[PaymentState, ...],
               alone: bool = False) -> bool:
         """Take the lease on an entry in one of `states` whose lease is free or
         expired. Atomic across desks: exactly one claimant wins.
@@ -251,7 +249,7 @@ class Payments:
                 others = Outbox.select().where(
                     (Outbox.family == entry.family) & (Outbox.regie == entry.regie)
                     & (Outbox.payment != payment_id)
-                    & (Outbox.state.in_(("sending", "uncertain"))
+                    & (Outbox.state.in_((PaymentState.SENDING, PaymentState.UNCERTAIN))
                        | (Outbox.lease_until.is_null(False) & (Outbox.lease_until > now)
                           & (Outbox.lease_owner != owner)))
                 )
@@ -274,15 +272,15 @@ class Payments:
         owner: str,
         now: datetime,
         *,
-        state: str,
+        state: PaymentState,
         action: str,
-        outcome: str,
+        outcome: str | None = None,
         detail: str | None = None,
         release: bool = True,
         **fields: Any,
     ) -> bool:
-        """Move an entry we hold the lease on to `state` and log the attempt.
-        Returns False (and changes nothing) if the lease was lost."""
+        """Move an entry we hold the lease on to `state` and log the attempt
+        (its outcome is the new state unless told). Returns False (and changes nothing) if the lease was lost."""
         values: dict[Any, Any] = {Outbox.state: state, Outbox.updated_at: now}
         for name, value in fields.items():
             values[getattr(Outbox, name)] = value
@@ -294,20 +292,24 @@ class Payments:
                 (Outbox.payment == payment_id) & (Outbox.lease_owner == owner)
             ).execute()
             if changed:
-                Attempt.create(payment=payment_id, at=now, desk=owner, action=action, outcome=outcome, detail=detail)
+                Attempt.create(payment=payment_id, at=now, desk=owner, action=action, outcome=outcome or state.value,
+                               detail=detail)
         return changed == 1
 
     def confirm_if(self, payment_id: str, now: datetime, desk: str, detail: str) -> bool:
         """sent → confirmed, by whoever saw Maelis reflect the payment."""
         with self._writing():
-            changed = Outbox.update(state="confirmed", updated_at=now, lease_owner=None, lease_until=None).where(
-                (Outbox.payment == payment_id) & (Outbox.state == "sent")
+            changed = Outbox.update(
+                state=PaymentState.CONFIRMED, updated_at=now, lease_owner=None, lease_until=None
+            ).where(
+                (Outbox.payment == payment_id) & (Outbox.state == PaymentState.SENT)
             ).execute()
             if changed:
-                Attempt.create(payment=payment_id, at=now, desk=desk, action="confirm", outcome="confirmed",
+                Attempt.create(payment=payment_id, at=now, desk=desk, action="confirm",
+                               outcome=PaymentState.CONFIRMED.value,
                                detail=detail)
         return changed == 1
 
-    def counts(self) -> dict[str, int]:
-        return {state: n for state, n in Outbox.select(Outbox.state, peewee.fn.COUNT(Outbox.payment))
+    def counts(self) -> dict[PaymentState, int]:
+        return {PaymentState(state): n for state, n in Outbox.select(Outbox.state, peewee.fn.COUNT(Outbox.payment))
                 .group_by(Outbox.state).tuples()}

@@ -13,8 +13,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 
 from .. import config, launcher
 from ..config import Settings, SettingsError
-from ..maelis import MaelisError
-from ..services import Desk
+from ..services import Desk, DeskError
 from . import worker
 from .theme import apply_theme
 
@@ -151,7 +150,7 @@ def _run_once(app: QApplication, settings: Settings) -> tuple[int, bool]:
             desk = Desk.open(settings)
         except Exception as exc:  # a database, a port or a folder that cannot be opened
             log.exception("The desk cannot start")
-            message = exc.message if isinstance(exc, MaelisError) else (getattr(exc, "strerror", None) or str(exc))
+            message = exc.message if isinstance(exc, DeskError) else (getattr(exc, "strerror", None) or str(exc))
             QMessageBox.critical(None, APP_NAME, f"Le poste ne peut pas démarrer : {message}")
             return 1, False
         window = MainWindow(desk, settings)

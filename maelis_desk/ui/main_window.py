@@ -615,8 +615,8 @@ class MainWindow(QMainWindow):
                                  label="")
 
     def _show_outbox(self, counts: dict) -> None:
-        waiting = sum(n for state, n in counts.items() if state in ("pending", "sending", "uncertain", "sent"))
-        trouble = counts.get("rejected", 0) + counts.get("review", 0)
+        waiting = sum(n for state, n in counts.items() if state.is_waiting)
+        trouble = sum(n for state, n in counts.items() if state.needs_person)
         parts = []
         if waiting:
             parts.append(f"⇅ {waiting} paiement{'s' if waiting > 1 else ''} en attente de Maelis")

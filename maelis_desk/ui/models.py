@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from ..domain import Family, Invoice, InvoiceLine, InvoiceStatus
-from ..formatting import DESK_TZ, euros, fr_date
+from ..formatting import desk_tz, euros, fr_date
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 OBJECT_ROLE = Qt.ItemDataRole.UserRole + 2  # the domain object of the row
@@ -50,7 +50,7 @@ _ROOT = QModelIndex()  # the invisible root: default parent of rowCount/columnCo
 
 
 def today() -> date:
-    return datetime.now(DESK_TZ).date()
+    return datetime.now(desk_tz()).date()
 
 
 def cents(amount: Decimal) -> int:

@@ -24,11 +24,8 @@ from PySide6.QtWidgets import (
 from ..formatting import euros, fr_datetime
 from ..services import Desk
 from ..services.payments import MODE_LABELS, Mode
-from ..services.transmission import STATE_LABELS
 from . import worker
 from .models import LEFT, RIGHT, SORT_ROLE, RowsTableModel
-
-TROUBLE = ("rejected", "review")
 
 
 class OutboxModel(RowsTableModel):
@@ -55,16 +52,16 @@ class OutboxModel(RowsTableModel):
                 r.regie_label,
                 euros(r.amount),
                 MODE_LABELS.get(Mode(r.mode), r.mode) if r.mode in Mode._value2member_map_ else r.mode,
-                STATE_LABELS.get(r.state, r.state),
+                r.state.label_fr,
                 str(r.attempts),
                 r.last_error or "",
             ][column]
         if role == SORT_ROLE:
             return [r.receipt, r.created_at.isoformat(), r.family, r.regie_label, float(r.amount), r.mode,
-                    r.state, r.attempts, r.last_error or ""][column]
+                    r.state.value, r.attempts, r.last_error or ""][column]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return RIGHT if column in self.NUMERIC else LEFT
-        if role == Qt.ItemDataRole.ForegroundRole and r.state in TROUBLE:
+        if role == Qt.ItemDataRole.ForegroundRole and r.state.needs_person:
             return QColor("#b00020")
         if role == Qt.ItemDataRole.ToolTipRole and column == 8 and r.last_error:
             return r.last_error
@@ -133,8 +130,8 @@ class OutboxDialog(QDialog):
 
     def _loaded(self, records: list) -> None:
         self.model.set_records(records)
-        waiting = sum(1 for r in records if r.state not in ("confirmed",) + TROUBLE)
-        trouble = sum(1 for r in records if r.state in TROUBLE)
+        waiting = sum(1 for r in records if r.state.is_waiting)
+        trouble = sum(1 for r in records if r.state.needs_person)
         self.summary.setText(
             f"{waiting} paiement{'s' if waiting > 1 else ''} en attente de confirmation"
             + (f" — <b style='color:#b00020'>{trouble} à vérifier</b>" if trouble else "")

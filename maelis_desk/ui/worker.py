@@ -15,7 +15,7 @@ off the GUI thread, and comes back to the GUI thread by a queued signal.
   slow, and load on it matters) and `disk_pool()` (cache-only reads).
 * `on_success(result)` and `on_failure(exc)` run in the GUI thread, and only
   if the task was not cancelled and `parent` still exists.
-* Expected errors (`MaelisError`: unreachable, refused, fault...) go to
+* Expected errors (`DeskError`: unreachable, refused, fault...) go to
   `on_failure` only: the caller shows them without a modal dialog.
   Anything else is a bug: it is logged with its traceback and shown in an
   error dialog opened with `.open()` (never `.exec()`); `on_failure` is still
@@ -45,7 +45,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ..maelis import MaelisError
+from ..services.errors import DeskError
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class Worker(QRunnable):
         try:
             try:
                 result = op()
-            except MaelisError as exc:
+            except DeskError as exc:
                 log.info("%s: %s", self._label, exc.message)
                 signals.failed.emit(exc, "")
             except Exception as exc:  # noqa: BLE001 - a bug: logged, shown, survived
@@ -320,8 +320,8 @@ def shutdown(timeout: float = 3.0) -> bool:
 
 
 def error_text(exc: BaseException) -> str:
-    """The French sentence for an error: the MaelisError's own, else a generic one."""
-    if isinstance(exc, MaelisError):
+    """The French sentence for an error: the DeskError's own, else a generic one."""
+    if isinstance(exc, DeskError):
         return exc.message
     return f"Erreur inattendue ({type(exc).__name__}) : {exc}"
 

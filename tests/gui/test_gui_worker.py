@@ -13,7 +13,7 @@ from gui_helpers import FAMILY, open_family
 from PySide6.QtCore import QThread, QThreadPool
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from maelis_desk.maelis import MaelisError
+from maelis_desk.services.errors import MaelisUnreachable
 from maelis_desk.ui import worker
 
 
@@ -55,7 +55,7 @@ def test_expected_error_goes_to_on_failure_without_dialog(qtbot, parent):
     errors = []
 
     def op():
-        raise MaelisError("Maelis est injoignable (connexion impossible).")
+        raise MaelisUnreachable("Maelis est injoignable (connexion impossible).")
 
     worker.run_in_background(parent, op, lambda _r: None, errors.append)
     qtbot.waitUntil(lambda: bool(errors))

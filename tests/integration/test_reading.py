@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from maelis_desk.maelis import MaelisAuthError, MaelisFault
 from maelis_desk.services import NotInCache
+from maelis_desk.services.errors import AuthRefused, MaelisRefused
 from maelis_desk.services.connection import test_connection
 
 from integration_helpers import DEMO_FAMILY
@@ -67,7 +67,7 @@ def test_nothing_cached_and_maelis_down(make_desk, simulator):
 
 def test_business_fault_is_not_hidden_by_the_cache(make_desk):
     desk = make_desk()
-    with pytest.raises(MaelisFault) as info:
+    with pytest.raises(MaelisRefused) as info:
         desk.reader.family(999999)
     assert info.value.code == "E02"
 
@@ -105,7 +105,7 @@ def test_connection_test(simulator):
     ok = load_settings({"url": simulator.url, "user": "demo", "password": "demo", "timeout": 2})
     assert len(test_connection(ok)) == 9
     bad = load_settings({"url": simulator.url, "user": "demo", "password": "nope", "timeout": 2})
-    with pytest.raises(MaelisAuthError):
+    with pytest.raises(AuthRefused):
         test_connection(bad)
 
 
@@ -115,7 +115,7 @@ def test_pdf_is_fetched_not_cached(make_desk):
     invoice = next(i for r in view.regies for i in r.invoices)
     pdf = desk.reader.invoice_pdf(invoice.regie.code, invoice.number)
     assert pdf.startswith(b"%PDF") and invoice.id.encode() in pdf or len(pdf) > 500
-    with pytest.raises(MaelisFault) as info:
+    with pytest.raises(MaelisRefused) as info:
         desk.reader.invoice_pdf(invoice.regie.code, 1)
     assert info.value.code == "E06"
 

@@ -1,0 +1,112 @@
+"""The errors the use cases raise: one type, with a French message and the
+command line's exit code, that the CLI and the window catch.
+
+The SOAP client's own errors (maelis/errors.py) stop at the services: each
+use case that calls Maelis turns them into these (`from_maelis`), so nothing
+above services/ imports maelis/. Exit codes (README): 3 Maelis unreachable
+and nothing cached, 4 authentication refused, 5 Maelis business fault (or an
+unknown régie), 6 protocol error, 7 payment refused by a rule.
+"""
+
+from __future__ import annotations
+
+from ..maelis import MaelisAuthError, MaelisError, MaelisFault, MaelisProtocolError, MaelisUnavailable
+
+EXIT_UNREACHABLE, EXIT_AUTH, EXIT_FAULT, EXIT_PROTOCOL, EXIT_REFUSED = 3, 4, 5, 6, 7
+
+
+class DeskError(Exception):
+    """An expected failure of a use case. `message` (and `str()`) is the French
+    sentence for the cashier; `detail` is for the log only."""
+
+    exit_code = EXIT_PROTOCOL
+
+    def __init__(self, message: str, *, detail: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class MaelisUnreachable(DeskError):
+    """Maelis could not be reached or did not answer in time."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
+class AuthRefused(DeskError):
+    """Maelis refused the desk's credentials."""
+
+    exit_code = EXIT_AUTH
+
+
+class MaelisRefused(DeskError):
+    """Maelis' own answer: a business fault (`code` is E02, E06...), or a server
+    error (`code` None)."""
+
+    exit_code = EXIT_FAULT
+
+    def __init__(self, message: str, *, code: str | None, detail: str | None = None):
+        super().__init__(message, detail=detail)
+        self.code = code
+
+    @property
+    def is_business(self) -> bool:
+        return self.code is not None
+
+
+class MaelisGarbled(DeskError):
+    """Maelis answered something that breaks the contract (HTML, garbage, a wrong type)."""
+
+    exit_code = EXIT_PROTOCOL
+
+
+class Offline(DeskError):
+    """Maelis is not asked: offline mode, or the breaker says it is down."""
+
+    exit_code = EXIT_UNREACHABLE
+
+
+class NotInCache(DeskError):
+    """Maelis did not answer and the cache has nothing to show instead.
+
+    Its exit code is its cause's (unreachable 3, authentication 4, protocol 6)."""
+
+    def __init__(self, message: str, cause: DeskError | None = None):
+        super().__init__(message, detail=cause.message if cause else None)
+        self.cause = cause
+        self.exit_code = cause.exit_code if cause is not None else EXIT_UNREACHABLE
+
+
+class UnknownRegie(DeskError):
+    """A régie code that is not in Maelis' list."""
+
+    exit_code = EXIT_FAULT
+
+    def __init__(self, code: int):
+        super().__init__(f"Régie {code} inconnue.")
+        self.code = code
+
+
+class PaymentRefused(DeskError):
+    """A rule refuses the payment; `str()` is the French message, `field` what to fix."""
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def from_maelis(exc: MaelisError) -> DeskError:
+    """The services' error for an error of the SOAP client."""
+    if isinstance(exc, MaelisUnavailable):
+        return MaelisUnreachable(exc.message, detail=exc.detail)
+    if isinstance(exc, MaelisAuthError):
+        return AuthRefused(exc.message, detail=exc.detail)
+    if isinstance(exc, MaelisFault):
+        return MaelisRefused(exc.message, code=exc.code, detail=exc.text)
+    if isinstance(exc, MaelisProtocolError):
+        return MaelisGarbled(exc.message, detail=exc.detail)
+    error = DeskError(exc.message, detail=exc.detail)
+    error.exit_code = exc.exit_code
+    return error
