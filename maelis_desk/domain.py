@@ -32,6 +32,41 @@ def money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+#: The largest figure the desk takes from Maelis: ten million euros less a
+#: cent. No régie invoice comes near it; anything above is a broken answer,
+#: and the bound keeps every figure inside what Decimal formatting, integer
+#: cents and the database columns hold.
+MAX_AMOUNT = Decimal("9999999.99")
+
+
+def amount_problem(value: Decimal, *, places: int = 2, signed: bool = False) -> str | None:
+    """Why `value` is no figure a régie can hold, in French; None when it is one.
+
+    An amount has at most `places` decimals (two: cents; `12.050` is fine,
+    `12.055` is not), is finite, is not negative unless `signed`, and stays
+    within ±MAX_AMOUNT. Rounding `12.055` or showing a negative amount paid
+    would present as Maelis' truth a figure Maelis cannot mean."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return "n'est pas un nombre"
+    if value < 0 and not signed:
+        return f"est négatif ({value})"
+    if abs(value) > MAX_AMOUNT:
+        return f"dépasse tout montant possible ({len(str(abs(value.to_integral_value())))} chiffres)"
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        return f"a plus de {places} décimales ({value})"
+    return None
+
+
+def invoice_problem(invoice: "Invoice") -> str | None:
+    """The first figure of an invoice that is no régie amount, as « field: why »; None if all are."""
+    for name, value in (("amountInvoice", invoice.amount), ("amountPaid", invoice.paid),
+                        ("amountPaidTG", invoice.paid_treasury)):
+        problem = amount_problem(value)
+        if problem:
+            return f"{name} {problem}"
+    return None
+
+
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 NBSP = "\u00a0"
@@ -32,7 +32,9 @@ def desk_tz() -> ZoneInfo:
 def euros(amount: Decimal | None, *, sign: bool = False) -> str:
     if amount is None:
         return ""
-    value = Decimal(amount).quantize(Decimal("0.01"))
+    value = Decimal(amount)
+    # enough precision for any finite figure: formatting must never crash
+    value = value.quantize(Decimal("0.01"), context=Context(prec=max(28, value.adjusted() + 4)))
     negative = value < 0
     units, cents = f"{abs(value):.2f}".split(".")
     groups = []

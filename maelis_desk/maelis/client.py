@@ -71,7 +71,9 @@ class MaelisClient:
         self.user = user
         self._password = password
         self.timeout = timeout
-        self.transport = MaelisTransport(timeout=timeout, wsdl_dir=wsdl_dir, session=session)
+        self.transport = MaelisTransport(
+            timeout=timeout, wsdl_dir=wsdl_dir, session=session, origin_url=self.base_url
+        )
         # strict=False: ignore fields we do not know (contract rule 2). The
         # transport has already refused malformed XML, so lxml's recover mode
         # that strict=False also enables never gets to "repair" a body.

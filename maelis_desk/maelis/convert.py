@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..domain import Address, Child, Contact, Family, Invoice, InvoiceLine, Person, Regie
+from ..domain import Address, Child, Contact, Family, Invoice, InvoiceLine, Person, Regie, amount_problem
 from .errors import MaelisProtocolError
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -74,6 +74,23 @@ def _typed(value: Any, kind: type, path: str) -> Any:
         if not isinstance(value, datetime):
             raise _bad(path)
         return aware(value)
+    return value
+
+
+def amount(obj: Any, name: str, path: str, *, required: bool = True, places: int = 2,
+           signed: bool = False) -> Decimal | None:
+    """A figure of the answer, refused as a protocol error unless a régie can hold it
+    (see domain.amount_problem): before anything reaches the cache or a screen."""
+    value = req(obj, name, Decimal, path) if required else opt(obj, name, Decimal, path)
+    if value is None:
+        return None
+    problem = amount_problem(value, places=places, signed=signed)
+    if problem:
+        raise MaelisProtocolError(
+            f"Réponse de Maelis non conforme : le montant « {path}.{name} » {problem} ; "
+            "aucune régie ne peut tenir ce chiffre, il n'est ni affiché ni gardé.",
+            detail=f"{path}.{name} = {value}",
+        )
     return value
 
 
@@ -164,9 +181,12 @@ def line(obj: Any, path: str) -> InvoiceLine:
         label=req(obj, "libelleLine", str, path),
         start=opt(obj, "dateStart", datetime, path),
         end=opt(obj, "dateEnd", datetime, path),
-        quantity=req(obj, "quantity", Decimal, path),
-        unit_price=req(obj, "unitPrice", Decimal, path),
-        amount=req(obj, "amountLine", Decimal, path),
+        # A line may be a reduction (negative), and tariffs may have more
+        # decimals than cents; the invoice's own figures are what money is
+        # taken on, and those are strict (below).
+        quantity=amount(obj, "quantity", path, places=3, signed=True),
+        unit_price=amount(obj, "unitPrice", path, places=4, signed=True),
+        amount=amount(obj, "amountLine", path, signed=True),
     )
 
 
@@ -184,9 +204,9 @@ def invoice(obj: Any) -> Invoice:
         payer_name=req(obj, "name", str, path),
         date=req(obj, "dateInvoice", datetime, path),
         deadline=req(obj, "dateDeadline", datetime, path),
-        amount=req(obj, "amountInvoice", Decimal, path),
-        paid=req(obj, "amountPaid", Decimal, path),
-        paid_treasury=opt(obj, "amountPaidTG", Decimal, path) or Decimal("0"),
+        amount=amount(obj, "amountInvoice", path),
+        paid=amount(obj, "amountPaid", path),
+        paid_treasury=amount(obj, "amountPaidTG", path, required=False) or Decimal("0"),
         transmitted_at=opt(obj, "dateTransmissionPES", datetime, path),
         payer=person(payer, f"{path}.payer") if payer is not None else None,
         lines=tuple(line(x, f"{path}.lineInvoiceList") for x in _list(obj, "lineInvoiceList")),

@@ -10,7 +10,12 @@ level. This transport closes those three holes before zeep sees a byte:
   arrive before a deadline (so no call waits without a bound);
 * a body that is not well-formed XML, carries a DTD or entities, is an HTML
   page or an unexpected HTTP status becomes a typed error here;
-* nothing it logs contains the request body.
+* nothing it logs contains the request body;
+* a redirect is never followed to another origin (scheme, host, port) than
+  the configured one: requests would re-send a 307/308 POST, envelope and
+  password included, to whatever host the `Location` names. Such a redirect
+  is a protocol error naming where it pointed; one within the configured
+  origin is followed (a few hops at most).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import hashlib
 import logging
 import time
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from lxml import etree
@@ -30,6 +36,20 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024 * 1024  # a 64 MiB answer is not an invoice list any more
 _CHUNK = 64 * 1024
+MAX_REDIRECTS = 3
+_REDIRECTS = (301, 302, 303, 307, 308)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port made explicit: what "the same server" means."""
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "").lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
 
 _STRICT_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
@@ -75,10 +95,13 @@ def _timeout_error(exc: Exception, *, sent: bool, timeout: float) -> MaelisUnava
 class MaelisTransport(Transport):
     """A zeep Transport with bounded calls, strict XML and WSDL copies on disk."""
 
-    def __init__(self, *, timeout: float, wsdl_dir: Path | None, session: requests.Session | None = None):
+    def __init__(self, *, timeout: float, wsdl_dir: Path | None, session: requests.Session | None = None,
+                 origin_url: str | None = None):
         super().__init__(timeout=timeout, operation_timeout=timeout, session=session)
         self.timeout = timeout
         self.wsdl_dir = wsdl_dir
+        #: the only origin requests may go to (None: the first request's own)
+        self.origin = origin(origin_url) if origin_url else None
 
     # -- bounded HTTP ----------------------------------------------------------
 
@@ -93,19 +116,51 @@ class MaelisTransport(Transport):
                 raise requests.Timeout("body not received before the deadline")
         return b"".join(chunks)
 
+    def _redirect_target(self, response: requests.Response, url: str, method: str) -> str:
+        """Where a redirect answer points, if we may follow it; else a protocol error."""
+        location = response.headers.get("Location", "")
+        target = urljoin(url, location)
+        allowed = self.origin or origin(url)
+        if not location or origin(target) != allowed:
+            raise MaelisProtocolError(
+                f"Maelis a répondu par une redirection (HTTP {response.status_code}) vers "
+                f"« {location or '(aucune adresse)'} », hors du serveur configuré "
+                f"({allowed[0]}://{allowed[1]}:{allowed[2]}) : rien n'y a été envoyé. "
+                "Vérifiez l'adresse de Maelis dans les réglages.",
+                detail=f"{method} {url} -> {response.status_code} {location}",
+            )
+        if method == "POST" and response.status_code not in (307, 308):
+            # 301/302/303 would turn the POST into a GET without its envelope
+            raise MaelisProtocolError(
+                f"Maelis a répondu par une redirection (HTTP {response.status_code}) vers « {location} » "
+                "qu'un appel SOAP ne peut pas suivre.",
+                detail=f"{method} {url} -> {response.status_code} {location}",
+            )
+        return target
+
     def _request(self, method: str, url: str, **kwargs) -> requests.Response:
-        """One bounded request; its body read whole into `response._content`."""
+        """One bounded request; its body read whole into `response._content`.
+
+        Redirects are followed by hand, within the configured origin only."""
         deadline = time.monotonic() + self.timeout
         sent = False
         try:
-            # A ConnectionError raised before the request left is "not sent".
-            response = self.session.request(
-                method, url, timeout=(self.timeout, self.timeout), stream=True, **kwargs
+            for _hop in range(MAX_REDIRECTS + 1):
+                # A ConnectionError raised before the request left is "not sent".
+                response = self.session.request(
+                    method, url, timeout=(self.timeout, self.timeout), stream=True, allow_redirects=False,
+                    **kwargs
+                )
+                sent = True
+                with response:
+                    if response.status_code in _REDIRECTS:
+                        url = self._redirect_target(response, url, method)
+                        continue
+                    response._content = self._read_body(response, deadline)
+                return response
+            raise MaelisProtocolError(
+                f"Maelis a renvoyé plus de {MAX_REDIRECTS} redirections de suite.", detail=url
             )
-            sent = True
-            with response:
-                response._content = self._read_body(response, deadline)
-            return response
         except requests.ConnectTimeout as exc:
             raise _timeout_error(exc, sent=False, timeout=self.timeout) from None
         except requests.ConnectionError as exc:

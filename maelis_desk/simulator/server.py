@@ -35,6 +35,15 @@ Fault modes (:data:`FAULT_MODES`), effective from the next request:
     ``payInvoices`` runs (a valid payment is in the ledger), then the
     connection is closed without any answer, whatever the outcome; other
     operations answer normally.
+``redirect307``, ``redirect308``
+    every SOAP POST is answered by that redirect to the same path on
+    ``sim.redirect_to`` (another origin; default: the control socket), as a
+    misconfigured proxy would; nothing is executed. A client that follows it
+    re-sends the envelope, password included, to that other server.
+``odd_cents``, ``negative_paid``, ``negative_invoice``, ``huge_amount``
+    ``readInvoices`` runs normally, but the first invoice it lists carries a
+    figure no régie can hold: ``amountInvoice`` 12.055, ``amountPaid``
+    -15.5, ``amountInvoice`` -28.98, a 26-digit ``amountInvoice``.
 
 The mode in force when a request arrives decides its fate.
 
@@ -377,6 +386,8 @@ class Simulator:
                                  self.app, "maelis-demo")
                 self._port = main.port
                 self.app.base_url = self.origin
+                if self.knobs.redirect_to is None:
+                    self.knobs.redirect_to = self.control_url.rsplit("/", 1)[0]
                 self._main = main
                 self._started = True
                 if self.knobs.fault == "down":
@@ -463,6 +474,15 @@ class Simulator:
                 self._take_down()
             elif mode != "down" and self._main is None:
                 self._main = _Listener(self.host, self.port, self.app, "maelis-demo")
+
+    @property
+    def redirect_to(self) -> str | None:
+        return self.knobs.redirect_to
+
+    @redirect_to.setter
+    def redirect_to(self, origin: str | None) -> None:
+        """Where the redirect modes point (``http://127.0.0.1:<port>``)."""
+        self.knobs.redirect_to = origin
 
     def set_latency(self, seconds: float) -> None:
         """Delay added before every SOAP answer (not WSDL GETs)."""

@@ -97,7 +97,18 @@ ROOT = "/maelisws-demo"
 SERVICES = ROOT + "/services"
 CONTROL = ROOT + "/_control"
 
-FAULT_MODES = ("slow", "down", "html500", "garbage", "truncated", "lost")
+REDIRECT_MODES = ("redirect307", "redirect308")
+"""SOAP POSTs answered by a redirect to ``Knobs.redirect_to`` (another server)."""
+
+FIGURE_MODES = {
+    "odd_cents": ("amountInvoice", "12.055"),
+    "negative_paid": ("amountPaid", "-15.5"),
+    "negative_invoice": ("amountInvoice", "-28.98"),
+    "huge_amount": ("amountInvoice", "12345678901234567890123456"),
+}
+"""``readInvoices`` answers with this figure in the first invoice it lists (operation run normally)."""
+
+FAULT_MODES = ("slow", "down", "html500", "garbage", "truncated", "lost") + REDIRECT_MODES + tuple(FIGURE_MODES)
 """Fault modes of the simulator; see the module docstring of ``server``."""
 
 SLOW_DEFAULT = 30.0
@@ -168,6 +179,8 @@ class Knobs:
 
     fault: str | None = None
     latency: float = 0.0
+    #: origin the redirect modes send clients to (``http://127.0.0.1:<port>``); None: the control socket
+    redirect_to: str | None = None
 
     def delay(self) -> float:
         if self.latency > 0:
@@ -532,6 +545,12 @@ class MaelisApp:
         payload = environ["wsgi.input"].read(length) if length else b""
 
         fault_mode = self.knobs.fault  # the mode when the request arrived rules it
+        if fault_mode in REDIRECT_MODES:
+            # As a misconfigured proxy or load balancer would: nothing executed here.
+            target = (self.knobs.redirect_to or self.base_url).rstrip("/") + environ.get("PATH_INFO", "")
+            status = "307 Temporary Redirect" if fault_mode == "redirect307" else "308 Permanent Redirect"
+            return _respond(start_response, status, "text/plain; charset=utf-8", b"moved\n",
+                            extra=[("Location", target)])
         if fault_mode in ("html500", "garbage"):
             self._sleep(self.knobs.delay())
             if fault_mode == "html500":
@@ -669,6 +688,10 @@ class MaelisApp:
         for invoice in self._invoices(number, code):
             if start <= paris_datetime(invoice.date_invoice) <= end:
                 writer.invoice(response, invoice)
+        odd = FIGURE_MODES.get(self.knobs.fault or "")
+        if odd is not None and len(response):
+            field, text = odd  # a figure no régie can hold, as a broken Maelis would send
+            response[0].find(field).text = text
         return _serialize(envelope)
 
     def get_invoice_pdf(self, params: _Params) -> bytes:

@@ -6,6 +6,7 @@ Takes and returns domain objects; nobody above this package sees peewee.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from .. import domain
 from .database import db
 from .fields import utc_text
 from .models import Family, FamilyWord, Invoice, InvoiceList, Regie, Setting
+
+log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 50
 _WORD = re.compile(r"[a-z0-9]+")
@@ -192,10 +195,21 @@ class Cache:
         loads, from_json = json.loads, domain.Invoice.from_json
         rows = db.execute_sql(f'SELECT "regie", "data" FROM "invoice" WHERE {where} ORDER BY "regie", "number"',
                               params)
+        unusable: set[int] = set()
         for code, data in rows:
             cached = result.get(code)
             if cached is not None:
-                cached.invoices.append(from_json(loads(data)))
+                invoice = from_json(loads(data))
+                problem = domain.invoice_problem(invoice)
+                if problem:  # kept by a version that did not check figures
+                    log.warning("Cached invoices of family %s, régie %s unusable: invoice %s: %s",
+                                family, code, invoice.number, problem)
+                    unusable.add(code)
+                cached.invoices.append(invoice)
+        for code in unusable:
+            # A list with one impossible figure is shown as never read (it
+            # will be re-read), rather than crash or show that figure.
+            del result[code]
         return result
 
     def load_invoice(self, regie: int, number: int) -> domain.Invoice | None:
