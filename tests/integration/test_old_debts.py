@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from decimal import Decimal
 
-from maelis_desk.formatting import DESK_TZ, euros
+from maelis_desk.formatting import desk_tz, euros
 from maelis_desk.services.clock import invoice_window
 from maelis_desk.services.payments import Mode, PaymentRequest
 from maelis_desk.simulator.data import LONG_HISTORY_FAMILY, OLD_DEBTS_FAMILY
@@ -56,7 +56,7 @@ def test_old_unpaid_invoices_are_to_pay(make_desk, simulator):
     assert shown == expected
     assert view.due == sum(expected.values(), Decimal(0))
     oldest = min(inv.date for r in view.regies for inv in r.to_pay)
-    assert oldest.astimezone(DESK_TZ).year <= date.today().year - 5
+    assert oldest.astimezone(desk_tz()).year <= date.today().year - 5
 
 
 def test_history_reaches_back_as_far_as_maelis_keeps(make_desk, simulator):
@@ -65,7 +65,7 @@ def test_history_reaches_back_as_far_as_maelis_keeps(make_desk, simulator):
     generated = simulator.data.invoices(LONG_HISTORY_FAMILY, 102)
     assert len(generated) > 100
     assert sorted(i.number for i in canteen.invoices) == sorted(i.num for i in generated)
-    assert min(i.date for i in canteen.history).astimezone(DESK_TZ).year <= date.today().year - 11
+    assert min(i.date for i in canteen.history).astimezone(desk_tz()).year <= date.today().year - 11
     assert any(i.is_transmitted for i in canteen.history), "an eight-year-old invoice sent to the treasury"
     # the cache keeps the whole history too: offline, the same list
     cached = desk.cache.load_invoices(LONG_HISTORY_FAMILY, 102)[102]
@@ -90,7 +90,7 @@ def test_an_old_debt_is_paid_and_confirmed(make_desk, simulator):
     desk = make_desk()
     view = desk.reader.open_family(OLD_DEBTS_FAMILY)
     oldest = min((inv for r in view.regies for inv in r.to_pay), key=lambda i: i.date)
-    assert oldest.date.astimezone(DESK_TZ).date() < TWO_YEARS_AGO
+    assert oldest.date.astimezone(desk_tz()).date() < TWO_YEARS_AGO
     record = desk.payments.record(PaymentRequest(
         family=OLD_DEBTS_FAMILY, regie=oldest.regie.code, invoices=[oldest.number],
         amount=oldest.remaining, mode=Mode.CHEQUE, details={"cheque_number": "7700123"}))
