@@ -3,7 +3,8 @@
 Messages are in French; an expected error never shows a Python traceback.
 Exit codes: 0 success; 2 usage; 3 Maelis unreachable and nothing cached;
 4 authentication refused; 5 Maelis business fault; 6 protocol error;
-7 payment refused by a rule (amount, mode, invoice already paid...).
+7 refused by a rule (payment: amount, mode, invoice already paid, no open cash session;
+the day: a difference without its comment, a second draft docket...).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__
+from . import __version__, cli_day
 from .config import Settings, SettingsError, load_settings
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
@@ -121,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("receipt", parents=[common], help="réimprimer la quittance d'un paiement (PDF)")
     p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-000001")
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
+
+    cli_day.add_commands(sub, common, positive_int)  # session, docket, statement
 
     p = sub.add_parser("simulator", help="lancer le Maelis de démonstration")
     p.add_argument("--host", default="127.0.0.1")
@@ -430,6 +433,9 @@ COMMANDS: dict[str, Callable] = {
     "transmit": cmd_transmit,
     "receipt": cmd_receipt,
     "sync": cmd_sync,
+    "session": cli_day.cmd_session,
+    "docket": cli_day.cmd_docket,
+    "statement": cli_day.cmd_statement,
 }
 
 
@@ -448,7 +454,7 @@ def settings_from_args(args) -> Settings:
 
 def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(cli_day.fix_negative_amounts(sys.argv[1:] if argv is None else list(argv)))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -10,7 +10,9 @@ from ..formatting import use_time_zone
 from ..maelis import MaelisClient
 from ..store import Cache, open_database
 from ..store.payments import Payments
+from ..store.day import DayStore
 from .clock import utcnow
+from .day import DayService
 from .health import MaelisHealth
 from .payments import PaymentService
 from .reading import Reader
@@ -27,9 +29,11 @@ class Desk:
         self.cache = Cache()
         self.payments_store = Payments()
         self.health = MaelisHealth(timeout=settings.timeout)
+        self.day = DayService(DayStore(), self.payments_store, desk=settings.desk,
+                              operator=lambda: settings.operator, clock=clock)
         self.payments = PaymentService(
             self.cache, self.payments_store, operator=settings.operator, desk=settings.desk, clock=clock,
-            mode_overrides=settings.regie_modes,
+            day=self.day, mode_overrides=settings.regie_modes,
         )
         self.reader = Reader(client, self.cache, self.health, payments=self.payments_store,
                              desk_id=self.payments.desk_id, clock=clock)

@@ -97,6 +97,17 @@ class PaymentRefused(DeskError):
         self.field = field
 
 
+class DayRefused(DeskError):
+    """A rule of the régie's day refuses (cash sessions, the close, dockets:
+    services/day.py); `field` says what to fix."""
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 def from_maelis(exc: MaelisError) -> DeskError:
     """The services' error for an error of the SOAP client."""
     if isinstance(exc, MaelisUnavailable):

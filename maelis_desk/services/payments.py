@@ -209,9 +209,10 @@ def apply_pending(invoices: list[Invoice], expected: dict[int, Decimal]) -> list
 class PaymentService:
     """Recording payments; the desk's identity goes on each receipt."""
 
-    def __init__(self, cache: Cache, payments: Payments, *, operator: str, desk: str, clock,
+    def __init__(self, cache: Cache, payments: Payments, *, operator: str, desk: str, clock, day,
                  mode_overrides: dict[str, list[str]] | None = None):
         self.cache = cache
+        self.day = day  # services/day.DayService: every payment belongs to the open cash session
         self.payments = payments
         self.operator = operator
         self.desk = desk
@@ -231,6 +232,7 @@ class PaymentService:
         now = self.clock()
 
         def build(expected: dict[int, Decimal]) -> dict[str, Any]:
+            session = self.day.session_for_payment()  # no money without an open session of today
             cached = {inv.number: inv for inv in self._cached(request.family, request.regie)}
             missing = [n for n in request.invoices if n not in cached]
             if missing:
@@ -249,6 +251,7 @@ class PaymentService:
                     ) from None
                 raise
             return {
+                "session": session,
                 "regie_label": invoices[0].regie.label,
                 "payer_name": invoices[0].payer_name,
                 "details": details,

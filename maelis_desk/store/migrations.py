@@ -66,6 +66,15 @@ def _v5_word_index(database: peewee.Database) -> None:
     database.execute_sql('CREATE INDEX IF NOT EXISTS "family_word_family_word" ON "family_word" ("family", "word")')
 
 
+def _v6_cash_day(database: peewee.Database) -> None:
+    """The régie's day: cash sessions, movements, closes, dockets; each payment's session."""
+    from .day import DAY_MODELS
+
+    _add_column(database, models.Payment, "session")
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "payment_session" ON "payment" ("session")')
+    database.create_tables(DAY_MODELS)
+
+
 # A new database gets the current models' tables at once and LATEST as its
 # version (Vorta's way); an existing one runs the steps above its version.
 # Steps create tables from the current models, so a step that adds a column
@@ -76,6 +85,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (3, "invoice lists: to_pay", _v3_list_to_pay),
     (4, "families: search summary", _v4_family_summary),
     (5, "search words: (family, word) index", _v5_word_index),
+    (6, "cash sessions and dockets", _v6_cash_day),
 ]
 
 LATEST = MIGRATIONS[-1][0]
@@ -104,7 +114,9 @@ def migrate(database: peewee.Database) -> int:
                 f"de Maelis Desk (qui connaît la version {LATEST}) : mettez le poste à jour."
             )
         if version == 0 and not database.table_exists(models.InvoiceList._meta.table_name):
-            database.create_tables(models.CACHE_MODELS + models.PAYMENT_MODELS)
+            from .day import DAY_MODELS
+
+            database.create_tables(models.CACHE_MODELS + models.PAYMENT_MODELS + DAY_MODELS)
             now = datetime.now(timezone.utc)
             for number, _name, _step in MIGRATIONS:  # the history says every version is there
                 models.SchemaVersion.create(version=number, applied_at=now)

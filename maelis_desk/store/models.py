@@ -103,6 +103,7 @@ class Payment(BaseModel):
     operator = peewee.CharField(max_length=100)
     desk = peewee.CharField(max_length=100)
     created_at = AwareDateTimeField()
+    session = peewee.IntegerField(null=True, index=True)  # the cash session it was taken in (store/day.py)
 
     class Meta:
         indexes = ((("family", "regie"), False),)

@@ -63,6 +63,7 @@ class PaymentRecord:
     baseline: dict[str, str] | None = None
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    session: int | None = None  # the cash session it was taken in
 
     @property
     def reference(self) -> str:
@@ -98,6 +99,7 @@ def _record(p: Payment, o: Outbox | None) -> PaymentRecord:
         baseline=o.baseline if o else None,
         lease_owner=o.lease_owner if o else None,
         lease_until=o.lease_until if o else None,
+        session=p.session,
     )
 
 
@@ -134,7 +136,8 @@ class Payments:
         of this family and régie the paid amount that unconfirmed payments
         already account for; it checks the rules (raising aborts everything,
         the receipt number included) and returns the facts to store:
-        `invoices`, `regie_label`, `payer_name`, `details`."""
+        `invoices`, `regie_label`, `payer_name`, `details`, `session` (the cash
+        session it claimed, services/day.py)."""
         with self._writing():
             ReceiptCounter.insert(regie=regie, year=year, last=0).on_conflict_ignore().execute()
             ReceiptCounter.update(last=ReceiptCounter.last + 1).where(
@@ -157,6 +160,7 @@ class Payments:
                 operator=operator,
                 desk=desk,
                 created_at=created_at,
+                session=facts.get("session"),
             )
             outbox = Outbox.create(
                 payment=payment_id,
@@ -207,8 +211,10 @@ class Payments:
         return Payment.select(Payment, Outbox).join(Outbox, peewee.JOIN.LEFT_OUTER, on=(Outbox.payment == Payment.id))
 
     def list(self, *, states: Iterable[PaymentState] | None = None, family: int | None = None,
-             regie: int | None = None) -> list[PaymentRecord]:
+             regie: int | None = None, session: int | None = None) -> list[PaymentRecord]:
         query = self._select()
+        if session is not None:
+            query = query.where(Payment.session == session)
         if states is not None:
             query = query.where(Outbox.state.in_(list(states)))
         if family is not None:

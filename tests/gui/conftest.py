@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from gui_helpers import TIMEOUT
+from session_helpers import open_session
 
 from maelis_desk import config
 from maelis_desk.services import Desk
@@ -45,6 +46,7 @@ def settings(simulator, desk_home):
 @pytest.fixture
 def desk(settings, qapp):
     desk = Desk.open(settings)
+    open_session(desk)  # taking money needs the desk's cash session open
     yield desk
     worker.shutdown(10.0)  # no call of this test may outlive its desk
     desk.close()

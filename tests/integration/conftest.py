@@ -9,6 +9,7 @@ from maelis_desk.services import Desk
 from maelis_desk.simulator import Simulator
 
 from integration_helpers import DEMO_FAMILY  # noqa: F401 - re-exported for the fixtures
+from session_helpers import open_session
 
 
 @pytest.fixture
@@ -22,7 +23,8 @@ def make_desk(simulator, tmp_path):
     """Open a desk on the simulator; one at a time (the database binding is per process)."""
     opened = []
 
-    def make(*, timeout: float = 2.0, offline: bool = False, password: str = "demo", database=None, **extra):
+    def make(*, timeout: float = 2.0, offline: bool = False, password: str = "demo", database=None,
+             session: bool = True, **extra):
         for desk in opened:
             desk.close()
         opened.clear()
@@ -39,6 +41,8 @@ def make_desk(simulator, tmp_path):
         )
         desk = Desk.open(settings)
         opened.append(desk)
+        if session:  # taking money needs the desk's cash session open
+            open_session(desk)
         return desk
 
     yield make

@@ -131,6 +131,7 @@ def test_simulator_command_prints_its_url_first(tmp_path):
 def test_pay_outbox_transmit_receipt(simulator, tmp_path):
     invoices = json.loads(run("invoices", str(DEMO_FAMILY), "--regie", "102", "--json", url=simulator.url).stdout)
     first = invoices["invoices"][0]
+    assert run("session", "open", "--float", "0", url=simulator.url).returncode == 0
     paid = run("pay", str(DEMO_FAMILY), "--regie", "102", "--invoice", str(first["number"]), "--amount", "1,00",
                "--mode", "carte", "--card-reference", "A1", "--no-transmit", "--json", url=simulator.url)
     assert paid.returncode == 0, paid.stderr

@@ -23,6 +23,7 @@ from maelis_desk.services.payments import (
 from maelis_desk.store import Cache, open_database
 from maelis_desk.store import models
 from maelis_desk.store.payments import Payments
+from session_helpers import day_service
 
 NB = "\u00a0"
 PLUS1 = timezone(timedelta(hours=1))
@@ -302,7 +303,8 @@ def service(tmp_path):
     cache.save_invoices(1312, 102, [inv(8, "28.98"), inv(9, "10.00", paid="4.00"),
                                     inv(10, "7", transmitted=datetime(2023, 5, 2, tzinfo=PLUS1))], NOW)
     cache.save_invoices(1312, 101, [inv(3, "500", regie=CRECHES)], NOW)
-    yield PaymentService(cache, Payments(), operator="Anne", desk="poste-1", clock=lambda: NOW)
+    yield PaymentService(cache, Payments(), operator="Anne", desk="poste-1", clock=lambda: NOW,
+                         day=day_service(desk="poste-1", clock=lambda: NOW))
     database.close()
 
 
@@ -373,7 +375,8 @@ def test_receipt_year_is_the_paris_year(tmp_path):
         cache = Cache()
         cache.save_invoices(1312, 102, [inv(8)], NOW)
         new_year_in_paris = datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 January
-        svc = PaymentService(cache, Payments(), operator="A", desk="d", clock=lambda: new_year_in_paris)
+        svc = PaymentService(cache, Payments(), operator="A", desk="d", clock=lambda: new_year_in_paris,
+                             day=day_service(desk="d", clock=lambda: new_year_in_paris))
         assert svc.record(cheque([8], "1")).receipt == "102-2026-000001"
     finally:
         database.close()
@@ -385,6 +388,7 @@ def test_mode_overrides_reach_the_service(tmp_path):
         cache = Cache()
         cache.save_invoices(1312, 102, [inv(8)], NOW)
         svc = PaymentService(cache, Payments(), operator="A", desk="d", clock=lambda: NOW,
+                             day=day_service(desk="d", clock=lambda: NOW),
                              mode_overrides={"102": ["cesu"]})
         with pytest.raises(PaymentRefused, match="Chèque"):
             svc.record(cheque([8], "1"))
