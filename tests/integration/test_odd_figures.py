@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from maelis_desk.maelis import MaelisClient, MaelisProtocolError
-from maelis_desk.services.clock import invoice_window, utcnow
+from maelis_desk.services.clock import invoice_window
 
 from integration_helpers import DEMO_FAMILY
 
@@ -32,7 +32,7 @@ def _regie_with_invoices(desk):
 @pytest.mark.parametrize("mode", sorted(ODD))
 def test_the_client_refuses_the_figure(simulator, tmp_path, mode):
     client = MaelisClient(simulator.url, "demo", "demo", timeout=2, wsdl_dir=tmp_path / "wsdl")
-    start, end = invoice_window(utcnow())
+    start, end = invoice_window()
     try:
         regie = next(r for r in client.read_regies() if client.read_invoices(DEMO_FAMILY, r.code, start, end))
         simulator.set_fault(mode)
