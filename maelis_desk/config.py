@@ -68,6 +68,7 @@ class Settings:
     demo_families: int = 300
     demo_url: str | None = None  # set by the launcher once the built-in demo Maelis runs
     city: str = "Ville de Toulouse"  # printed on receipts
+    receipt_paper: str = "a4"  # receipts on "a4" or on an 80 mm counter-printer ticket, "ticket80"
     regie_modes: dict | None = None  # {"102": ["especes", "cheque", ...]}: modes each régie accepts
     timezone: str = DEFAULT_TIMEZONE  # dates are shown (and receipts numbered by year) in this zone
     # the transmission (services/transmission.py); None: derived from the timeout
@@ -130,7 +131,9 @@ _ENV = {
     "settle_seconds": "MAELIS_DESK_SETTLE_SECONDS",
     "backoff_seconds": "MAELIS_DESK_BACKOFF_SECONDS",
     "lease_seconds": "MAELIS_DESK_LEASE_SECONDS",
+    "receipt_paper": "MAELIS_DESK_RECEIPT_PAPER",
 }
+RECEIPT_PAPERS = {"a4": "A4", "ticket80": "Ticket 80 mm (imprimante de comptoir)"}
 
 
 class SettingsError(ValueError):
@@ -164,6 +167,11 @@ def _coerce(name: str, value):
         return str(value)
     if name == "offline":
         return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "oui")
+    if name == "receipt_paper":
+        paper = str(value).strip().lower()
+        if paper not in RECEIPT_PAPERS:
+            raise SettingsError(f"Papier des quittances inconnu : « {value} » (a4 ou ticket80).")
+        return paper
     if name == "demo_families":
         return int(value)
     if name == "regie_modes":

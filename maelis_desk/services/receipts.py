@@ -34,34 +34,36 @@ def _text(value: str) -> str:
     return value.encode("cp1252", "replace").decode("cp1252")
 
 
+PAPERS = ("a4", "ticket80")
+TICKET_WIDTH = 80  # mm: a counter printer's roll
+
+
 def receipt_pdf(payment: PaymentRecord, *, city: str = "Ville", duplicate: bool = False,
-                printed_at: datetime | None = None) -> bytes:
-    pdf = FPDF(format="A4")
+                printed_at: datetime | None = None, paper: str = "a4") -> bytes:
+    """The receipt on one A4 page, or on an 80 mm ticket as long as it needs.
+    Every text wraps inside its column: nothing is cut."""
+    if paper not in PAPERS:
+        raise ValueError(f"unknown receipt paper: {paper!r}")
+    if paper == "a4":
+        pdf = _a4(payment, city, duplicate, printed_at)
+    else:
+        # The roll is as long as the ticket: lay it out once to measure it.
+        height = _ticket(payment, city, duplicate, printed_at, 2000).get_y() + 8
+        pdf = _ticket(payment, city, duplicate, printed_at, height)
+    return bytes(pdf.output())
+
+
+def _start(payment: PaymentRecord, page_format) -> FPDF:
+    pdf = FPDF(format=page_format)
     pdf.core_fonts_encoding = "windows-1252"
     pdf.set_creation_date(payment.created_at)
     pdf.set_title(f"Quittance {payment.receipt}")
     pdf.set_author("Maelis Desk")
     pdf.set_auto_page_break(False)
-    pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
+    return pdf
 
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(width, 9, _text(f"{city} — Régie {payment.regie_label}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    pdf.cell(width, 6, _text(f"Régie de recettes n° {payment.regie}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    pdf.set_font("Helvetica", "B", 20)
-    pdf.cell(width, 12, _text("QUITTANCE"), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
-    pdf.cell(width, 7, _text(f"N° {payment.receipt}"), align="C", new_x="LMARGIN", new_y="NEXT")
-    if duplicate:
-        pdf.set_text_color(180, 0, 0)
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.cell(width, 7, "DUPLICATA", align="C", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0, 0, 0)
-    pdf.ln(6)
 
-    pdf.set_font("Helvetica", "", 11)
+def _rows(payment: PaymentRecord) -> list[tuple[str, str]]:
     rows = [
         ("Famille (dossier)", str(payment.family)),
         ("Payeur", payment.payer_name),
@@ -72,40 +74,134 @@ def receipt_pdf(payment: PaymentRecord, *, city: str = "Ville", duplicate: bool 
         label = _DETAIL_LABELS.get(key, key)
         rows.append((label, euros(Decimal(value)) if key in _MONEY_DETAILS else str(value)))
     rows += [("Encaissé par", payment.operator), ("Poste", payment.desk)]
-    for label, value in rows:
+    return rows
+
+
+def _line(pdf: FPDF, width: float, height: float, text: str, align: str = "L") -> None:
+    """A paragraph from the left margin, wrapped, the cursor left on the next line."""
+    pdf.set_x(pdf.l_margin)
+    pdf.multi_cell(width, height, _text(text), align=align, new_x="LMARGIN", new_y="NEXT")
+
+
+def _table_row(pdf: FPDF, cells: list[tuple[float, str, str]], height: float, border: int = 1,
+               fill: bool = False) -> None:
+    """One table row whose cells wrap; the row is as high as its tallest cell."""
+    lines = [pdf.multi_cell(w, height, _text(text), dry_run=True, output="LINES") for w, text, _ in cells]
+    row_height = height * max(len(found) or 1 for found in lines)
+    x, y = pdf.l_margin, pdf.get_y()
+    for (w, text, align), found in zip(cells, lines, strict=True):
+        if border or fill:
+            pdf.rect(x, y, w, row_height, style="DF" if fill else "D")
+        pdf.set_xy(x, y)
+        pdf.multi_cell(w, height, _text(text), align=align, new_x="RIGHT", new_y="TOP")
+        x += w
+    pdf.set_xy(pdf.l_margin, y + row_height)
+
+
+_CLOSING = ("Quittance délivrée par le régisseur de recettes pour le compte de la collectivité. "
+            "Conservez-la : elle prouve votre paiement.")
+
+
+def _a4(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime | None) -> FPDF:
+    pdf = _start(payment, "A4")
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    pdf.set_font("Helvetica", "B", 16)
+    _line(pdf, width, 9, f"{city} — Régie {payment.regie_label}")
+    pdf.set_font("Helvetica", "", 10)
+    _line(pdf, width, 6, f"Régie de recettes n° {payment.regie}")
+    pdf.ln(6)
+    pdf.set_font("Helvetica", "B", 20)
+    _line(pdf, width, 12, "QUITTANCE", "C")
+    pdf.set_font("Helvetica", "", 11)
+    _line(pdf, width, 7, f"N° {payment.receipt}", "C")
+    if duplicate:
+        pdf.set_text_color(180, 0, 0)
+        pdf.set_font("Helvetica", "B", 12)
+        _line(pdf, width, 7, "DUPLICATA", "C")
+        pdf.set_text_color(0, 0, 0)
+    pdf.ln(6)
+
+    for label, value in _rows(payment):
+        y = pdf.get_y()
         pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(55, 7, _text(label))
+        pdf.set_xy(pdf.l_margin, y)
+        pdf.multi_cell(55, 7, _text(label), new_x="RIGHT", new_y="TOP")
         pdf.set_font("Helvetica", "", 11)
-        pdf.cell(width - 55, 7, _text(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - 55, 7, _text(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
 
+    money = 33
+    label_width = width - 35 - 2 * money
     pdf.set_font("Helvetica", "B", 10)
-    cols = [(35, "Facture"), (width - 35 - 35 - 35, "Libellé"), (35, "Montant facture"), (35, "Réglé")]
     pdf.set_fill_color(230, 230, 230)
-    for w, title in cols:
-        pdf.cell(w, 7, _text(title), border=1, fill=True, align="C")
-    pdf.ln()
+    _table_row(pdf, [(35, "Facture", "C"), (label_width, "Libellé", "C"), (money, "Montant facture", "C"),
+                     (money, "Réglé", "C")], 7, fill=True)
     pdf.set_font("Helvetica", "", 10)
     for inv in payment.invoices:
-        pdf.cell(cols[0][0], 7, _text(inv["id"]), border=1)
-        pdf.cell(cols[1][0], 7, _text(inv["label"])[:60], border=1)
-        pdf.cell(cols[2][0], 7, _text(euros(Decimal(inv.get("amount", inv["share"])))), border=1, align="R")
-        pdf.cell(cols[3][0], 7, _text(euros(Decimal(inv["share"]))), border=1, align="R")
-        pdf.ln()
+        _table_row(pdf, [(35, inv["id"], "L"), (label_width, inv["label"], "L"),
+                         (money, euros(Decimal(inv.get("amount", inv["share"]))), "R"),
+                         (money, euros(Decimal(inv["share"])), "R")], 7)
     pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(width - 35, 9, _text("Total encaissé"), border=1, align="R")
-    pdf.cell(35, 9, _text(euros(payment.amount)), border=1, align="R")
-    pdf.ln(12)
+    _table_row(pdf, [(width - money, "Total encaissé", "R"), (money, euros(payment.amount), "R")], 9)
+    pdf.ln(3)
     pdf.set_font("Helvetica", "I", 10)
-    pdf.multi_cell(width, 5, _text(f"Reçu la somme de : {euros_in_words(payment.amount)}."))
+    _line(pdf, width, 5, f"Reçu la somme de : {euros_in_words(payment.amount)}.")
     pdf.ln(4)
-
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(
-        width, 5,
-        _text("Quittance délivrée par le régisseur de recettes pour le compte de la collectivité. "
-              "Conservez-la : elle prouve votre paiement."),
-    )
+    _line(pdf, width, 5, _CLOSING)
     if duplicate and printed_at is not None:
-        pdf.cell(width, 5, _text(f"Duplicata imprimé le {fr_datetime(printed_at)}"), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+        _line(pdf, width, 5, f"Duplicata imprimé le {fr_datetime(printed_at)}")
+    return pdf
+
+
+def _ticket(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime | None,
+            height: float) -> FPDF:
+    pdf = _start(payment, (TICKET_WIDTH, height))
+    pdf.set_margins(4, 4, 4)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    pdf.set_font("Helvetica", "B", 10)
+    _line(pdf, width, 5, city, "C")
+    _line(pdf, width, 5, f"Régie {payment.regie_label}", "C")
+    pdf.set_font("Helvetica", "", 8)
+    _line(pdf, width, 4, f"Régie de recettes n° {payment.regie}", "C")
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 13)
+    _line(pdf, width, 7, "QUITTANCE", "C")
+    pdf.set_font("Helvetica", "", 9)
+    _line(pdf, width, 5, f"N° {payment.receipt}", "C")
+    if duplicate:
+        pdf.set_font("Helvetica", "B", 10)
+        _line(pdf, width, 5, "DUPLICATA", "C")
+    pdf.ln(2)
+    for label, value in _rows(payment):
+        pdf.set_font("Helvetica", "B", 8)
+        _line(pdf, width, 4, label)
+        pdf.set_font("Helvetica", "", 9)
+        _line(pdf, width, 4.5, value)
+    pdf.ln(2)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
+    pdf.ln(1)
+    for inv in payment.invoices:
+        pdf.set_font("Helvetica", "B", 8)
+        _line(pdf, width, 4, inv["id"])
+        pdf.set_font("Helvetica", "", 8)
+        _line(pdf, width, 4, inv["label"])
+        _table_row(pdf, [(width / 2, f"Montant {euros(Decimal(inv.get('amount', inv['share'])))}", "L"),
+                         (width / 2, f"Réglé {euros(Decimal(inv['share']))}", "R")], 4, border=0)
+        pdf.ln(1)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
+    pdf.ln(1)
+    pdf.set_font("Helvetica", "B", 10)
+    _table_row(pdf, [(width / 2, "Total encaissé", "L"), (width / 2, euros(payment.amount), "R")], 6, border=0)
+    pdf.set_font("Helvetica", "I", 8)
+    _line(pdf, width, 4, f"Reçu la somme de : {euros_in_words(payment.amount)}.")
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "", 7)
+    _line(pdf, width, 3.5, _CLOSING)
+    if duplicate and printed_at is not None:
+        _line(pdf, width, 3.5, f"Duplicata imprimé le {fr_datetime(printed_at)}")
+    return pdf

@@ -37,7 +37,7 @@ from . import worker
 from .family_pane import FamilyPane
 from .outbox_dialog import OutboxDialog
 from .payment_dialog import PaymentDialog
-from .pdf_dialog import PdfDialog
+from .pdf_dialog import PdfDialog, invoice_dialog
 from .search_pane import SearchPane
 from .settings_dialog import SettingsDialog
 from .theme import app_icon
@@ -478,7 +478,7 @@ class MainWindow(QMainWindow):
         if invoice is None:
             self.statusBar().showMessage("Sélectionnez d'abord une facture (flèches dans le tableau).", 5000)
             return None
-        dialog = PdfDialog(self.desk, invoice, self, pool=self.pool)
+        dialog = invoice_dialog(self.desk, invoice, self, pool=self.pool)
         dialog.show()
         return dialog
 

@@ -159,9 +159,9 @@ class OutboxDialog(QDialog):
         record = self.current_record()
         if record is None:
             return None
-        from .pdf_dialog import ReceiptDialog
+        from .pdf_dialog import receipt_dialog
 
-        dialog = ReceiptDialog(self.desk, record, self.parentWidget() or self, duplicate=True)
+        dialog = receipt_dialog(self.desk, record, self.parentWidget() or self, duplicate=True)
         dialog.show()
         return dialog
 

@@ -466,8 +466,8 @@ class PaymentDialog(QDialog):
         """The receipt in the PDF viewer (print, save as)."""
         if self.record is None:
             return None
-        from .pdf_dialog import ReceiptDialog
+        from .pdf_dialog import receipt_dialog
 
-        dialog = ReceiptDialog(self.desk, self.record, self.parentWidget() or self)
+        dialog = receipt_dialog(self.desk, self.record, self.parentWidget() or self)
         dialog.show()
         return dialog

@@ -1,10 +1,19 @@
-"""The invoice's PDF, fetched from Maelis on open (never cached), shown with
-QtPdf: page navigation, zoom, print, save as."""
+"""A PDF shown with QtPdf: page navigation, zoom, print, save as.
+
+What is shown comes from a `PdfSource` (title, file name, loader, wording):
+an invoice's PDF fetched from Maelis on open (never cached,
+`invoice_source`), or a receipt made on the desk from the recorded payment
+(`receipt_source`). Printing draws each page as an image at PRINT_DPI, with
+the page's text laid over it invisibly (as scanners do), so a PDF printed to
+a file can be searched and read back.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -13,12 +22,13 @@ from PySide6.QtCore import (
     QIODevice,
     QPointF,
     QRect,
+    QRectF,
     QSize,
     QStandardPaths,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
+from PySide6.QtGui import QAction, QColor, QFont, QImage, QKeySequence, QPainter, QPen
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -57,23 +67,80 @@ def _action(parent: QWidget, text: str, shortcuts, slot, tip: str) -> QAction:
     return action
 
 
+@dataclass(frozen=True)
+class PdfSource:
+    """What a PdfDialog shows, and how it speaks of it."""
+
+    title: str  # the window's title
+    doc_name: str  # the print job's name
+    what: str  # « la facture F… », « la quittance n° … » in sentences
+    file_name: str  # suggested when saving
+    loading: str  # shown while `load` runs
+    origin: str  # how the document was obtained, after its size
+    failure_hint: str  # after « Impossible d'afficher … : <reason> »
+    saved: str  # « Facture enregistrée », « Quittance enregistrée »
+    load: Callable[[], bytes]  # runs in the background (may call Maelis, may read the database)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
+
+
+def invoice_source(desk: Desk, invoice: Invoice) -> PdfSource:
+    reader = desk.reader
+    regie, number = invoice.regie.code, invoice.number
+    return PdfSource(
+        title=f"Facture {invoice.id} — {invoice.label}",
+        doc_name=f"Facture {invoice.id}",
+        what=f"la facture {invoice.id}",
+        file_name=f"facture-{_safe(invoice.id) or invoice.number}.pdf",
+        loading=f"Chargement… (facture {invoice.id}, demandée à Maelis)",
+        origin="lu à l'instant depuis Maelis",
+        failure_hint=("Les factures en PDF sont demandées à Maelis à chaque ouverture, elles ne sont pas gardées "
+                      "sur le poste : réessayez quand Maelis répondra."),
+        saved="Facture enregistrée",
+        load=lambda: reader.invoice_pdf(regie, number),
+    )
+
+
+def receipt_source(desk: Desk, record, *, duplicate: bool = False) -> PdfSource:
+    from ..services.receipts import receipt_pdf
+
+    city, now = desk.settings.city, desk.reader.clock
+    paper = getattr(desk.settings, "receipt_paper", "a4")
+    return PdfSource(
+        title=f"Quittance n° {record.receipt}" + (" (duplicata)" if duplicate else ""),
+        doc_name=f"Quittance {record.receipt}",
+        what=f"la quittance n° {record.receipt}",
+        file_name=f"quittance-{_safe(record.receipt)}" + ("-duplicata" if duplicate else "") + ".pdf",
+        loading=f"Préparation de la quittance n° {record.receipt}…",
+        origin="faite sur ce poste à partir du paiement enregistré",
+        failure_hint="Le paiement reste enregistré ; réessayez, ou réimprimez la quittance depuis les paiements "
+                     "transmis (Ctrl+Maj+T).",
+        saved="Quittance enregistrée",
+        load=lambda: receipt_pdf(record, city=city, duplicate=duplicate, printed_at=now(), paper=paper),
+    )
+
+
 class PdfDialog(QDialog):
-    """Non-modal: open it with show(); it deletes itself when closed."""
+    """Non-modal: open it with show(); it deletes itself when closed.
+    `print_when_loaded`: the print dialog opens as soon as the document is shown."""
 
     loaded = Signal(int)  # page count
     load_failed = Signal(str)  # the French message
 
-    def __init__(self, desk: Desk, invoice: Invoice | None, parent: QWidget | None = None, *, pool=None):
+    def __init__(self, source: PdfSource, parent: QWidget | None = None, *, pool=None,
+                 print_when_loaded: bool = False):
         super().__init__(parent)
         self.setObjectName("pdfDialog")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.invoice = invoice
-        self.setWindowTitle(self._title())
+        self.source = source
+        self.print_when_loaded = print_when_loaded
+        self.setWindowTitle(source.title)
         screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
         self.resize(min(860, screen.width() - 40), min(1000, screen.height() - 60))
-        self.desk = desk
-        self.invoice = invoice
         self.pool = pool or network_pool()
+        self._print_dialog: QPrintDialog | None = None
         self.data: bytes | None = None
         self._fetch = Latest()
         self._buffer: QBuffer | None = None
@@ -86,7 +153,7 @@ class PdfDialog(QDialog):
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
         self.view.setPageSpacing(12)
 
-        self.loading = QLabel(self._loading_text())
+        self.loading = QLabel(source.loading)
         self.loading.setObjectName("placeholder")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
@@ -123,7 +190,7 @@ class PdfDialog(QDialog):
         self.zoom_out_action = _action(self, "Zoom −", ["Ctrl+-"], self.zoom_out, "Réduire")
         self.zoom_in_action = _action(self, "Zoom +", ["Ctrl++", "Ctrl+="], self.zoom_in, "Agrandir")
         self.fit_action = _action(self, "Pleine largeur", ["Ctrl+0"], self.fit_width, "Ajuster à la largeur")
-        self.print_action = _action(self, "Imprimer…", ["Ctrl+P"], self.print_, "Imprimer la facture")
+        self.print_action = _action(self, "Imprimer…", ["Ctrl+P"], self.print_, f"Imprimer {source.what}")
         self.save_action = _action(self, "Enregistrer sous…", ["Ctrl+S"], self.save_as, "Enregistrer le PDF")
         toolbar.addAction(self.prev_action)
         toolbar.addWidget(self.page_label)
@@ -157,31 +224,6 @@ class PdfDialog(QDialog):
         self._set_ready(False)
         self.fetch()
 
-    # -- what this dialog shows (an invoice from Maelis; see ReceiptDialog) -------------
-
-    def _title(self) -> str:
-        return f"Facture {self.invoice.id} — {self.invoice.label}"
-
-    def _doc_name(self) -> str:
-        return f"Facture {self.invoice.id}"
-
-    def _what(self) -> str:
-        return f"la facture {self.invoice.id}"
-
-    def _loading_text(self) -> str:
-        return f"Chargement… (facture {self.invoice.id}, demandée à Maelis)"
-
-    def _file_stem(self) -> str:
-        return re.sub(r"[^A-Za-z0-9_-]+", "-", self.invoice.id).strip("-") or str(self.invoice.number)
-
-    def _origin_text(self) -> str:
-        return "lu à l'instant depuis Maelis"
-
-    def _load_op(self):
-        reader = self.desk.reader
-        regie, number = self.invoice.regie.code, self.invoice.number
-        return lambda: reader.invoice_pdf(regie, number)
-
     # -- loading --------------------------------------------------------------------
 
     def fetch(self) -> None:
@@ -189,8 +231,8 @@ class PdfDialog(QDialog):
         self._set_ready(False)
         self.stack.setCurrentWidget(self.loading)
         self.status.setText("")
-        self._fetch.run(self, self._load_op(), self._received, self._failed, pool=self.pool,
-                        label=f"Chargement du PDF de {self._what()}…")
+        self._fetch.run(self, self.source.load, self._received, self._failed, pool=self.pool,
+                        label=f"Chargement du PDF de {self.source.what}…")
 
     @property
     def busy(self) -> bool:
@@ -216,9 +258,12 @@ class PdfDialog(QDialog):
             self.stack.setCurrentWidget(self.view)
             self._set_ready(True)
             self._update_page(self.view.pageNavigator().currentPage())
-            self.status.setText(f"{len(self.data) // 1024 or 1} Ko, {self._origin_text()}.")
+            self.status.setText(f"{len(self.data) // 1024 or 1} Ko, {self.source.origin}.")
             self.view.setFocus(Qt.FocusReason.OtherFocusReason)
             self.loaded.emit(pages)
+            if self.print_when_loaded:
+                self.print_when_loaded = False
+                self.print_()
         elif status == QPdfDocument.Status.Error:
             self._show_error(
                 "Maelis a renvoyé un document que le poste ne sait pas lire comme un PDF "
@@ -227,9 +272,7 @@ class PdfDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self._show_error(
-            f"Impossible d'afficher {self._what()} : {error_text(exc)}\n\n"
-            "Les factures en PDF sont demandées à Maelis à chaque ouverture, elles ne sont pas gardées "
-            "sur le poste : réessayez quand Maelis répondra."
+            f"Impossible d'afficher {self.source.what} : {error_text(exc)}\n\n{self.source.failure_hint}"
         )
 
     def _show_error(self, text: str) -> None:
@@ -289,20 +332,25 @@ class PdfDialog(QDialog):
 
     # -- print and save ---------------------------------------------------------------
 
-    def print_(self) -> None:
+    def print_(self) -> QPrintDialog | None:
+        """The print dialog (window-modal, non-blocking); printing starts when it is accepted."""
         if self.data is None:
-            return
+            return None
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setDocName(self._doc_name())
+        printer.setDocName(self.source.doc_name)
         printer.setFromTo(1, max(1, self.document.pageCount()))
         dialog = QPrintDialog(printer, self)
-        dialog.setWindowTitle("Imprimer la facture")
+        dialog.setObjectName("printDialog")
+        dialog.setWindowTitle(f"Imprimer {self.source.what}")
         dialog.setMinMax(1, max(1, self.document.pageCount()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.print_to(printer))
         self._print_dialog = dialog
         self._printer = printer  # alive as long as the dialog may use it
-        dialog.open()
+        # QPrintDialog.open() in PySide6 is only the (receiver, member) overload:
+        # QDialog's own open() shows it window-modal without a nested loop.
+        QDialog.open(dialog)
+        return dialog
 
     def print_to(self, printer: QPrinter) -> int:
         """Render the pages (every page, or the chosen range) on `printer`; the number printed."""
@@ -329,29 +377,53 @@ class PdfDialog(QDialog):
                 pixels = QSize(int(points.width() / 72 * PRINT_DPI), int(points.height() / 72 * PRINT_DPI))
                 image: QImage = self.document.render(page, pixels)
                 painter.drawImage(target, image)
+                self._draw_text_layer(painter, page, scale)
                 printed += 1
         finally:
             painter.end()
-        self.status.setText(f"{printed} page(s) envoyée(s) à l'impression.")
+        self.status.setText(f"{printed} page{'s' if printed > 1 else ''} envoyée{'s' if printed > 1 else ''} "
+                            "à l'impression.")
         return printed
 
-    def suggested_file_name(self) -> str:
-        safe = self._file_stem()
-        return f"facture-{safe}.pdf"
+    def _draw_text_layer(self, painter: QPainter, page: int, scale: float) -> None:
+        """The page's text, line by line, transparent, where the image shows it."""
+        text = self.document.getAllText(page).text()
+        painter.save()
+        painter.setPen(QPen(QColor(0, 0, 0, 0)))
+        index = 0
+        for line in text.split("\r\n"):
+            if line.strip():
+                bounds = self.document.getSelectionAtIndex(page, index, len(line)).boundingRectangle()
+                if not bounds.isEmpty():
+                    box = QRectF(bounds.x() * scale, bounds.y() * scale, bounds.width() * scale,
+                                 bounds.height() * scale)
+                    font = QFont("Helvetica")
+                    font.setPixelSize(max(1, int(box.height() * 0.8)))
+                    painter.setFont(font)
+                    painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
+            index += len(line) + 2
+        painter.restore()
 
-    def save_as(self) -> None:
+    def suggested_file_name(self) -> str:
+        return self.source.file_name
+
+    def save_as(self) -> QFileDialog | None:
         if self.data is None:
-            return
+            return None
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
-        dialog = QFileDialog(self, "Enregistrer la facture", str(Path(folder) / self.suggested_file_name()),
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        dialog = QFileDialog(self, f"Enregistrer {self.source.what}", str(Path(folder) / self.suggested_file_name()),
                              "Documents PDF (*.pdf)")
         dialog.setObjectName("saveDialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("pdf")
+        dialog.setDirectory(folder)
+        dialog.selectFile(self.suggested_file_name())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.fileSelected.connect(self.save_to)
         self._save_dialog = dialog
         dialog.open()
+        return dialog
 
     def save_to(self, path: str) -> bool:
         if self.data is None or not path:
@@ -361,7 +433,7 @@ class PdfDialog(QDialog):
         except OSError as exc:
             self.status.setText(f"Enregistrement impossible : {exc.strerror or exc} ({path})")
             return False
-        self.status.setText(f"Facture enregistrée : {path}")
+        self.status.setText(f"{self.source.saved} : {path}")
         return True
 
     # -- closing -----------------------------------------------------------------------
@@ -371,36 +443,17 @@ class PdfDialog(QDialog):
         super().done(result)
 
 
-class ReceiptDialog(PdfDialog):
-    """A payment's receipt (quittance), made on the desk from the recorded
-    payment: view, print, save as. A reprint says DUPLICATA."""
+def invoice_dialog(desk: Desk, invoice: Invoice, parent: QWidget | None = None, *, pool=None) -> PdfDialog:
+    """An invoice's PDF from Maelis (network pool)."""
+    dialog = PdfDialog(invoice_source(desk, invoice), parent, pool=pool or network_pool())
+    dialog.invoice = invoice
+    return dialog
 
-    def __init__(self, desk: Desk, record, parent: QWidget | None = None, *, duplicate: bool = False):
-        self.record = record  # read by the hooks below, which the base constructor calls
-        self.duplicate = duplicate
-        super().__init__(desk, None, parent, pool=disk_pool())
 
-    def _title(self) -> str:
-        return f"Quittance n° {self.record.receipt}" + (" (duplicata)" if self.duplicate else "")
-
-    def _doc_name(self) -> str:
-        return f"Quittance {self.record.receipt}"
-
-    def _what(self) -> str:
-        return f"la quittance n° {self.record.receipt}"
-
-    def _loading_text(self) -> str:
-        return f"Préparation de la quittance n° {self.record.receipt}…"
-
-    def _file_stem(self) -> str:
-        return f"quittance-{self.record.receipt}"
-
-    def _origin_text(self) -> str:
-        return "faite sur ce poste à partir du paiement enregistré"
-
-    def _load_op(self):
-        from ..services.receipts import receipt_pdf
-
-        record, city, duplicate = self.record, self.desk.settings.city, self.duplicate
-        now = self.desk.reader.clock
-        return lambda: receipt_pdf(record, city=city, duplicate=duplicate, printed_at=now())
+def receipt_dialog(desk: Desk, record, parent: QWidget | None = None, *, duplicate: bool = False,
+                   print_when_loaded: bool = False) -> PdfDialog:
+    """A payment's receipt (quittance), made on the desk (disk pool); a reprint says DUPLICATA."""
+    dialog = PdfDialog(receipt_source(desk, record, duplicate=duplicate), parent, pool=disk_pool(),
+                       print_when_loaded=print_when_loaded)
+    dialog.record = record
+    return dialog

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -83,6 +84,13 @@ class SettingsDialog(QDialog):
         self.operator = QLineEdit(settings.operator)
         self.operator.setToolTip("Le nom du caissier ou de la caissière, imprimé sur les reçus.")
 
+        self.receipt_paper = QComboBox()
+        self.receipt_paper.setObjectName("receiptPaper")
+        for key, label in config.RECEIPT_PAPERS.items():
+            self.receipt_paper.addItem(label, key)
+        self.receipt_paper.setCurrentIndex(max(0, self.receipt_paper.findData(settings.receipt_paper)))
+        self.receipt_paper.setToolTip("Format des quittances : une page A4, ou un ticket de 80 mm de large.")
+
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Adresse de &Maelis :", self.url)
@@ -91,6 +99,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Délai de réponse :", self.timeout)
         form.addRow("&Base locale (cache) :", db_widget)
         form.addRow("&Opérateur (caisse) :", self.operator)
+        form.addRow("&Quittances sur :", self.receipt_paper)
         for field, label in ((self.database, "Base locale (cache)"), (self.url, "Adresse de Maelis")):
             field.setAccessibleName(label)
 
@@ -145,6 +154,7 @@ class SettingsDialog(QDialog):
             timeout=float(self.timeout.value()),
             database=self.database.text().strip() or None,
             operator=self.operator.text().strip() or self.settings.operator,
+            receipt_paper=self.receipt_paper.currentData() or "a4",
         )
 
     # -- test ---------------------------------------------------------------------------

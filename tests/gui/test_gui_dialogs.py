@@ -152,6 +152,33 @@ def test_pdf_print_renders_the_pages(qtbot, pdf_dialog, tmp_path):
     assert out.stat().st_size > 10_000  # a rendered page, not an empty sheet
 
 
+def test_print_dialog_opens_and_prints_to_a_pdf_file_read_back(qtbot, pdf_dialog, tmp_path):
+    """Ctrl+P raised « open expected 2 arguments, got 0 » (QPrintDialog.open in PySide6)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtPdf import QPdfDocument
+    from PySide6.QtPrintSupport import QPrintDialog
+
+    dialog = pdf_dialog.print_()
+    assert isinstance(dialog, QPrintDialog) and dialog.isVisible()
+    printer = pdf_dialog._printer
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    out = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(out))
+    dialog.reject()  # offscreen, accepting would reset a file printer: print on it as accepting does
+    assert pdf_dialog.print_to(printer) == 1
+    data = QByteArray(out.read_bytes())
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    printed = QPdfDocument()
+    printed.load(buffer)
+    assert printed.status() == QPdfDocument.Status.Ready and printed.pageCount() == pdf_dialog.document.pageCount()
+    text = " ".join(printed.getAllText(0).text().split())
+    invoice = pdf_dialog.invoice
+    assert "FACTURE" in text and invoice.id in text
+    assert "page envoyée à l'impression" in pdf_dialog.status.text()
+    printed.close()
+
+
 def test_pdf_save_as(qtbot, pdf_dialog, tmp_path):
     pdf_dialog.save_as()
     dialog = pdf_dialog.findChild(QFileDialog, "saveDialog")

@@ -55,7 +55,7 @@ from maelis_desk.store import Cache, open_database
 from maelis_desk.ui import worker
 from maelis_desk.ui.app import make_application
 from maelis_desk.ui.main_window import MainWindow
-from maelis_desk.ui.pdf_dialog import PdfDialog
+from maelis_desk.ui.pdf_dialog import PdfDialog, invoice_dialog
 
 HANG_SECONDS = 10.0
 DESK_TIMEOUT = 2.0
@@ -170,7 +170,7 @@ def bench_stall(app: QApplication, home: Path) -> None:
             elif kind == 2:
                 window.open_family(1312 + (step // 4) % 3)
             else:
-                dialog = PdfDialog(desk, invoice, window, pool=window.pool)  # as Ctrl+D does
+                dialog = invoice_dialog(desk, invoice, window, pool=window.pool)  # as Ctrl+D does
                 dialog.show()
                 pdfs.append(dialog)
             actions += 1

@@ -67,3 +67,54 @@ def test_cash_receipt_shows_the_change_and_reprint_is_marked():
 
 def test_same_payment_same_receipt():
     assert receipt_pdf(record()) == receipt_pdf(record())
+
+
+def layout_of(pdf: bytes):
+    """(page size in points, text, the text's bounding boxes) of the first page."""
+    data = QByteArray(pdf)
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    doc = QPdfDocument()
+    doc.load(buffer)
+    assert doc.status() == QPdfDocument.Status.Ready and doc.pageCount() == 1
+    selection = doc.getAllText(0)
+    size = doc.pagePointSize(0)
+    boxes = [polygon.boundingRect() for polygon in selection.bounds()]
+    text = selection.text()
+    doc.close()
+    return size, text, boxes
+
+
+def inside(size, boxes) -> bool:
+    return all(box.left() >= 0 and box.top() >= 0 and box.right() <= size.width() + 0.5
+               and box.bottom() <= size.height() + 0.5 for box in boxes)
+
+
+LONG = "ACCUEIL DE LOISIRS ASSOCIÉ À L'ÉCOLE — MERCREDIS APRÈS-MIDI ET VACANCES DE PRINTEMPS 2026 (QUOTIENT 7)"
+
+
+@pytest.mark.parametrize("paper", ["a4", "ticket80"])
+def test_nothing_is_cut(paper):
+    """The duplicate line used to end as « Duplic » (the cursor was left at the right margin)
+    and long labels were cut at 60 characters or clipped by their cell."""
+    payment = record(payer_name="DE LA TOUR D'AUVERGNE-LAURAGUAIS MARIE-BÉNÉDICTE ÉLISABETH",
+                     invoices=[{"number": 8, "id": "F10055591232", "label": LONG, "amount": "1300.00",
+                                "share": "1234.56", "expected_paid": "1234.56"}])
+    printed = datetime(2026, 3, 1, 8, 5, tzinfo=timezone.utc)
+    size, text, boxes = layout_of(receipt_pdf(payment, duplicate=True, printed_at=printed, paper=paper))
+    flat = " ".join(text.split()).replace("\u00a0", " ")
+    assert "Duplicata imprimé le 01/03/2026 09:05" in flat
+    assert " ".join(LONG.split()) in flat  # wrapped, whole
+    assert "DE LA TOUR D'AUVERGNE-LAURAGUAIS MARIE-BÉNÉDICTE ÉLISABETH" in flat
+    assert "Conservez-la : elle prouve votre paiement." in flat
+    assert inside(size, boxes)
+
+
+def test_ticket_is_80_mm_wide_and_as_long_as_it_needs():
+    size, text, boxes = layout_of(receipt_pdf(record(), paper="ticket80"))
+    assert round(size.width() / 72 * 25.4) == 80
+    assert 100 < size.height() / 72 * 25.4 < 297
+    assert max(box.bottom() for box in boxes) < size.height()
+    assert "QUITTANCE" in text and "102-2026-000042" in text and "1 234,56" in text.replace("\u00a0", " ")
+    with pytest.raises(ValueError):
+        receipt_pdf(record(), paper="a5")
