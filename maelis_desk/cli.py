@@ -23,7 +23,8 @@ from .config import Settings, SettingsError, load_settings
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
 from .formatting import AmountError, parse_amount
-from .services.errors import EXIT_REFUSED, DeskError, PaymentRefused
+from .services.errors import EXIT_AUTH, EXIT_REFUSED, DeskError, PaymentRefused
+from .services.health import State
 from .services.payments import MODE_LABELS, Mode, PaymentRequest
 
 
@@ -473,6 +474,20 @@ def run(argv: list[str] | None = None) -> int:
     return run_command(settings, args)
 
 
+AUTH_FIX = ("Corrigez l'utilisateur (--user ou MAELIS_DESK_USER) ou le mot de passe (MAELIS_DESK_PASSWORD, "
+            "--password-file, le trousseau du système, ou la saisie au clavier), ou dans la fenêtre : "
+            "Fichier > Réglages…")
+
+
+def _credentials_outcome(desk, code: int) -> int:
+    """Refused credentials are not an outage: exit 4 even when cached figures were printed."""
+    if desk is None or not (desk.credentials.refused_here or desk.health.snapshot().state is State.REFUSED):
+        return code
+    print(f"⚠ Maelis a refusé l'identification : ce qui est affiché vient du cache, rien n'a été transmis. "
+          f"{AUTH_FIX}", file=sys.stderr)
+    return EXIT_AUTH
+
+
 def run_command(settings: Settings, args) -> int:
     from .launcher import start_demo
     from .services import Desk
@@ -482,11 +497,11 @@ def run_command(settings: Settings, args) -> int:
     try:
         settings, simulator = start_demo(settings)
         desk = Desk.open(settings)
-        return COMMANDS[args.command](desk, args)
+        return _credentials_outcome(desk, COMMANDS[args.command](desk, args))
     except DeskError as exc:
         print(f"Erreur : {exc.message}", file=sys.stderr)
         logging.getLogger(__name__).debug("detail: %s", exc.detail)
-        return exc.exit_code
+        return _credentials_outcome(desk, exc.exit_code)
     except OSError as exc:
         print(f"Erreur : {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ errors of errors.py. It knows nothing of the cache.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -91,6 +92,12 @@ class MaelisClient:
 
     def close(self) -> None:
         self.transport.session.close()
+
+    def credentials_fingerprint(self, salt: bytes) -> str:
+        """A salted, slow digest of (URL, user, password): tells whether these
+        exact credentials are the ones Maelis refused, without keeping the password."""
+        secret = "\n".join((self.base_url, self.user, self._password)).encode()
+        return hashlib.pbkdf2_hmac("sha256", secret, salt, 100_000).hex()
 
     # -- plumbing -------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from ..store.payments import Payments
 from ..store.day import DayStore
 from .clock import utcnow
 from .day import DayService
+from .credentials import CredentialsGuard
 from .health import MaelisHealth
 from .payments import PaymentService
 from .reading import Reader
@@ -31,16 +32,18 @@ class Desk:
         self.health = MaelisHealth(timeout=settings.timeout)
         self.day = DayService(DayStore(), self.payments_store, desk=settings.desk,
                               operator=lambda: settings.operator, clock=clock)
+        self.credentials = CredentialsGuard(self.cache, client)
         self.payments = PaymentService(
             self.cache, self.payments_store, operator=settings.operator, desk=settings.desk, clock=clock,
             day=self.day, mode_overrides=settings.regie_modes,
         )
         self.reader = Reader(client, self.cache, self.health, payments=self.payments_store,
-                             desk_id=self.payments.desk_id, clock=clock)
+                             desk_id=self.payments.desk_id, clock=clock, credentials=self.credentials)
         self.refresher = Refresher(self.reader, self.cache)
         self.transmitter = Transmitter(
             client, self.cache, self.payments_store, owner=self.payments.desk_id, clock=clock,
             settle=settings.transmission_settle, backoff=settings.backoff_seconds, lease=settings.transmission_lease,
+            credentials=self.credentials,
         )
 
     @classmethod

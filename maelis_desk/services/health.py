@@ -18,11 +18,12 @@ class State(str, enum.Enum):
     ONLINE = "online"
     SLOW = "slow"
     OFFLINE = "offline"
+    REFUSED = "refused"  # Maelis answers, but refuses the desk's credentials
 
     @property
     def label_fr(self) -> str:
         return {"unknown": "Maelis : ?", "online": "Maelis en ligne", "slow": "Maelis lent",
-                "offline": "Maelis hors ligne"}[self.value]
+                "offline": "Maelis hors ligne", "refused": "Identification refusée par Maelis"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,13 @@ class MaelisHealth:
             self._down_since = self._clock()
             self._error = error
             self._state = State.OFFLINE
+
+    def refused(self, error: str) -> None:
+        """Maelis refused the credentials: not an outage, but no use asking again at once."""
+        with self._lock:
+            self._down_since = self._clock()
+            self._error = error
+            self._state = State.REFUSED
 
     def reset(self) -> None:
         with self._lock:

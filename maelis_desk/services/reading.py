@@ -21,7 +21,8 @@ from ..maelis import MaelisClient, MaelisError
 from ..store import Cache, release_connection
 from ..store.payments import Payments
 from .clock import invoice_window, utcnow
-from .errors import DeskError, MaelisRefused, NotInCache, Offline, UnknownRegie, from_maelis
+from .credentials import CredentialsGuard
+from .errors import AuthRefused, DeskError, MaelisRefused, NotInCache, Offline, UnknownRegie, from_maelis
 from .health import MaelisHealth
 from .payments import apply_pending
 from .transmission import confirm_from
@@ -61,6 +62,7 @@ class Reader:
         payments: Payments | None = None,
         desk_id: str = "reader",
         clock: Callable[[], datetime] = utcnow,
+        credentials: CredentialsGuard | None = None,
     ):
         self.client = client
         self.cache = cache
@@ -68,6 +70,7 @@ class Reader:
         self.payments = payments
         self.desk_id = desk_id
         self.clock = clock
+        self.credentials = credentials
 
     # -- telling the truth about the desk's own payments ------------------------
 
@@ -106,11 +109,21 @@ class Reader:
             error = from_maelis(exc)
             if isinstance(error, MaelisRefused) and error.is_business:
                 self.health.succeeded(time.monotonic() - started)  # it answered
+                self._credentials_work()
+            elif isinstance(error, AuthRefused):
+                self.health.refused(error.message)
+                if self.credentials is not None:
+                    self.credentials.refused()
             else:
                 self.health.failed(error.message)
             raise error from exc
         self.health.succeeded(time.monotonic() - started)
+        self._credentials_work()
         return result
+
+    def _credentials_work(self) -> None:
+        if self.credentials is not None:
+            self.credentials.accepted()
 
     @staticmethod
     def _falls_back(exc: DeskError) -> bool:

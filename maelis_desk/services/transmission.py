@@ -64,6 +64,7 @@ from ..maelis import MaelisAuthError, MaelisClient, MaelisError, MaelisFault, Ma
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
 from .clock import invoice_window
+from .credentials import HELD, CredentialsGuard
 from .failpoints import failpoint
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ class TransmitReport:
     review: int = 0
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
+    #: nothing sent: Maelis refused these credentials (now or before), see credentials.py
+    held: bool = False
 
     @property
     def worked(self) -> int:
@@ -102,8 +105,11 @@ class Transmitter:
         settle: float,
         backoff: float,
         lease: float,
+        credentials: CredentialsGuard | None = None,
     ):
         self.client = client
+        self.credentials = credentials
+        self._auth_refused = False
         self.cache = cache
         self.payments = payments
         self.owner = owner
@@ -121,7 +127,18 @@ class Transmitter:
         report = TransmitReport()
         if self.client is None:
             return report
+        if self.credentials is not None and self.credentials.known_wrong():
+            report.held = True
+            report.errors.append(HELD)
+            return report
+        self._auth_refused = False
         for record in self.payments.due(self.clock(), limit):
+            if self._auth_refused:  # credentials refused mid-pass: stop knocking
+                if self.credentials is not None:
+                    self.credentials.refused()
+                report.held = True
+                report.errors.append(HELD)
+                break
             try:
                 self._work(record, report)
             except MaelisError as exc:  # a read failed mid-way: try again later
@@ -129,6 +146,11 @@ class Transmitter:
             except Exception:  # noqa: BLE001 - one bad entry must not stop the others
                 log.exception("Transmission of %s failed unexpectedly", record.receipt)
                 report.errors.append(f"{record.receipt} : erreur inattendue (voir le journal)")
+        if self._auth_refused and not report.held:
+            if self.credentials is not None:
+                self.credentials.refused()
+            report.held = True
+            report.errors.append(HELD)
         return report
 
     def _work(self, record: PaymentRecord, report: TransmitReport) -> None:
@@ -159,7 +181,11 @@ class Transmitter:
         """The payment's family and régie, read from Maelis now (and cached)."""
         now = self.clock()
         start, end = invoice_window()
-        invoices = self.client.read_invoices(record.family, record.regie, start, end)
+        try:
+            invoices = self.client.read_invoices(record.family, record.regie, start, end)
+        except MaelisAuthError:
+            self._auth_refused = True
+            raise
         self.cache.save_invoices(record.family, record.regie, invoices, now)
         return {inv.number: inv for inv in invoices}
 
@@ -234,6 +260,7 @@ class Transmitter:
             return
         except (MaelisUnavailable, MaelisAuthError) as exc:
             if isinstance(exc, MaelisAuthError) or not exc.request_sent:
+                self._auth_refused = self._auth_refused or isinstance(exc, MaelisAuthError)
                 # Refused at the door (credentials) or never connected: not applied.
                 self.payments.transition(
                     record.id, self.owner, self.clock(), state=PaymentState.PENDING, action="send", outcome="retry",
