@@ -118,7 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("transmit", parents=[common], help="envoyer maintenant à Maelis les paiements en attente")
 
     p = sub.add_parser("sync", parents=[common], help="rafraîchir le cache là où les factures ont pu changer")
-    p.add_argument("--budget", type=positive_int, default=50, help="nombre maximal d'appels à Maelis (défaut 50)")
+    p.add_argument("--budget", type=positive_int, default=2000,
+                   help="nombre maximal d'appels à Maelis pour cette exécution (défaut 2000)")
+    p.add_argument("--progress", action="store_true",
+                   help="montrer l'avancement (une barre sur un terminal, des lignes dans un journal)")
+    p.add_argument("--new-pass", action="store_true", help="commencer une nouvelle passe même si celle du jour est faite")
 
     p = sub.add_parser("receipt", parents=[common], help="réimprimer la quittance d'un paiement (PDF)")
     p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-000001")
@@ -384,11 +388,9 @@ def cmd_transmit(desk, args) -> int:
 
 
 def cmd_sync(desk, args) -> int:
-    report = desk.refresher.run_once(args.budget)
-    print(f"Listes de factures relues : {len(report.refreshed)}.")
-    if report.failed:
-        print(f"⚠ Arrêt : {report.failed}", file=sys.stderr)
-    return EXIT_OK
+    from .cli_sync import run_sync
+
+    return run_sync(desk, args)
 
 
 def cmd_receipt(desk, args) -> int:

@@ -132,6 +132,7 @@ _ENV = {
     "backoff_seconds": "MAELIS_DESK_BACKOFF_SECONDS",
     "lease_seconds": "MAELIS_DESK_LEASE_SECONDS",
     "receipt_paper": "MAELIS_DESK_RECEIPT_PAPER",
+    "demo_families": "MAELIS_DESK_DEMO_FAMILIES",
 }
 RECEIPT_PAPERS = {"a4": "A4", "ticket80": "Ticket 80 mm (imprimante de comptoir)"}
 

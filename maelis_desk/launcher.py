@@ -31,3 +31,10 @@ def start_demo(settings: Settings):
     ).start()
     log.info("Demo Maelis started at %s", sim.url)
     return replace(settings, demo_url=sim.url), sim
+
+
+def demo_family_numbers(settings: Settings) -> list[int]:
+    """The demo Maelis' family numbers (for the demo's first cache fill)."""
+    from .simulator.data import FIRST_FAMILY
+
+    return list(range(FIRST_FAMILY, FIRST_FAMILY + settings.demo_families))

@@ -9,6 +9,7 @@ error page or garbage, a server error, refused credentials. A business fault
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,6 +72,10 @@ class Reader:
         self.desk_id = desk_id
         self.clock = clock
         self.credentials = credentials
+        # The counter comes first: the scheduled refresh waits while a cashier's read is under way.
+        self._counter = threading.Condition()
+        self._counter_calls = 0
+        self._counter_last = 0.0
 
     # -- telling the truth about the desk's own payments ------------------------
 
@@ -94,14 +99,19 @@ class Reader:
 
     # -- the one fallback mechanism -----------------------------------------
 
-    def _ask(self, call: Callable[[MaelisClient], T]) -> T:
+    def _ask(self, call: Callable[[MaelisClient], T], *, background: bool = False) -> T:
         """Call Maelis through the breaker; record how it went. Raises DeskError
-        (the client's error, translated: nothing above services/ sees maelis/)."""
+        (the client's error, translated: nothing above services/ sees maelis/).
+        A counter call (not `background`) is counted so that the scheduled
+        refresh holds back its own calls meanwhile (`wait_for_counter`)."""
         if self.client is None:
             raise Offline("Mode hors ligne : Maelis n'est pas interrogé.")
         if not self.health.should_try():
             snapshot = self.health.snapshot()
             raise Offline(snapshot.error or "Maelis hors ligne.")
+        if not background:
+            with self._counter:
+                self._counter_calls += 1
         started = time.monotonic()
         try:
             result = call(self.client)
@@ -117,6 +127,12 @@ class Reader:
             else:
                 self.health.failed(error.message)
             raise error from exc
+        finally:
+            if not background:
+                with self._counter:
+                    self._counter_calls -= 1
+                    self._counter_last = time.monotonic()
+                    self._counter.notify_all()
         self.health.succeeded(time.monotonic() - started)
         self._credentials_work()
         return result
@@ -124,6 +140,22 @@ class Reader:
     def _credentials_work(self) -> None:
         if self.credentials is not None:
             self.credentials.accepted()
+
+    def counter_busy(self, quiet: float = 0.0) -> bool:
+        """A counter read is under way (or ended less than `quiet` seconds ago)."""
+        with self._counter:
+            return self._counter_calls > 0 or time.monotonic() - self._counter_last < quiet
+
+    def wait_for_counter(self, stop: threading.Event, quiet: float = 0.3) -> bool:
+        """Block a background call while the counter reads (and `quiet` seconds
+        after: opening a family is several calls in a row). False if `stop` was set."""
+        with self._counter:
+            while not stop.is_set():
+                left = self._counter_last + quiet - time.monotonic()
+                if self._counter_calls == 0 and left <= 0:
+                    return True
+                self._counter.wait(min(0.1, max(left, 0.01)))
+        return False
 
     @staticmethod
     def _falls_back(exc: DeskError) -> bool:
@@ -206,6 +238,16 @@ class Reader:
         self.cache.save_invoices(family, regie.code, invoices, now)
         self._confirm_sent(family, regie, invoices)
         return RegieInvoices(regie, self._with_pending(family, regie, invoices), Freshness("maelis", now))
+
+    def refresh_list(self, family: int, regie: int) -> bool:
+        """The scheduled refresh's read of one list, as a background call: keep
+        Maelis' answer; True when it differs from the cache. Raises DeskError."""
+        start, end = invoice_window()
+        invoices = self._ask(lambda c: c.read_invoices(family, regie, start, end), background=True)
+        changed = self.cache.save_invoices(family, regie, invoices, self.clock())
+        if invoices:
+            self._confirm_sent(family, invoices[0].regie, invoices)
+        return changed
 
     def invoices(self, family: int, regie_code: int | None = None) -> list[RegieInvoices]:
         """A family's invoices in every régie (or one), each régie with its freshness.

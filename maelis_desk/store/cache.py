@@ -160,11 +160,19 @@ class Cache:
 
     def save_invoices(
         self, family: int, regie: int, invoices: list[domain.Invoice], fetched_at: datetime
-    ) -> None:
-        """Replace what the cache knows of this family's invoices in this régie."""
+    ) -> bool:
+        """Replace what the cache knows of this family's invoices in this régie;
+        True when the list differs from what the cache had (or had nothing)."""
+        from .sync import list_facts
+
         rows = [(regie, i.number, family, _stored(i)) for i in invoices]
+        count, newest, digest = list_facts(invoices)
         with db.atomic():
+            # The write first: a read first would make this a reader that SQLite
+            # refuses to upgrade ("database is locked") when another thread wrote meanwhile.
             Invoice.delete().where((Invoice.family == family) & (Invoice.regie == regie)).execute()
+            before = InvoiceList.select(InvoiceList.digest).where(
+                (InvoiceList.family == family) & (InvoiceList.regie == regie)).scalar()
             if rows:
                 # Plain executemany: peewee's query building cost more than the writes.
                 p = db.param
@@ -177,7 +185,9 @@ class Cache:
             InvoiceList.insert(
                 family=family, regie=regie, fetched_at=fetched_at, checked_at=fetched_at,
                 to_pay=sum(1 for i in invoices if i.to_pay_at_regie),
+                invoices=count, last_invoice=newest, digest=digest,
             ).on_conflict_replace().execute()
+        return before != digest
 
     def load_invoices(self, family: int, regie: int | None = None) -> dict[int, CachedList]:
         """The cached lists of a family (every régie read at least once), by régie code.
@@ -215,25 +225,6 @@ class Cache:
     def load_invoice(self, regie: int, number: int) -> domain.Invoice | None:
         row = Invoice.get_or_none((Invoice.regie == regie) & (Invoice.number == number))
         return None if row is None else domain.Invoice.from_json(row.data)
-
-    def lists_to_refresh(
-        self, *, opened_since: datetime, to_pay_older_than: datetime, older_than: datetime, limit: int
-    ) -> list[tuple[int, int]]:
-        """(family, régie) lists worth re-reading, oldest first: of families a
-        desk opened lately, those with invoices to pay read before
-        `to_pay_older_than`, and any read before `older_than`."""
-        query = (
-            InvoiceList.select(InvoiceList.family, InvoiceList.regie)
-            .join(Family, on=(Family.number == InvoiceList.family))
-            .where(
-                (Family.opened_at >= opened_since)
-                & (((InvoiceList.to_pay > 0) & (InvoiceList.fetched_at < to_pay_older_than))
-                   | (InvoiceList.fetched_at < older_than))
-            )
-            .order_by(InvoiceList.fetched_at)
-            .limit(limit)
-        )
-        return list(query.tuples())
 
 
 def _aware(value) -> datetime:

@@ -75,6 +75,34 @@ def _v6_cash_day(database: peewee.Database) -> None:
     database.create_tables(DAY_MODELS)
 
 
+def _v7_sync_progress(database: peewee.Database) -> None:
+    """The scheduled refresh: per list its invoice count, newest invoice date and
+    a digest of its figures (filled from the cached invoices); the passes, whose
+    progress survives a crash."""
+    for name in ("invoices", "last_invoice", "digest"):
+        _add_column(database, models.InvoiceList, name)
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "invoice_list_regie_checked_at" '
+                         'ON "invoice_list" ("regie", "checked_at")')
+    database.create_tables([models.SyncPass])
+    from ..domain import Invoice
+    from .fields import utc_text
+    from .sync import list_facts
+
+    by_list: dict[tuple[int, int], list] = {}
+    for family, regie, data in database.execute_sql('SELECT "family", "regie", "data" FROM "invoice"'):
+        by_list.setdefault((family, regie), []).append(
+            Invoice.from_json(json.loads(data) if isinstance(data, str) else data))
+    p = database.param
+    sql = (f'UPDATE "invoice_list" SET "invoices" = {p}, "last_invoice" = {p}, "digest" = {p} '
+           f'WHERE "family" = {p} AND "regie" = {p}')
+    rows = []
+    for (family, regie), invoices in by_list.items():
+        count, last, digest = list_facts(invoices)
+        rows.append((count, utc_text(last) if last else None, digest, family, regie))
+    if rows:
+        database.cursor().executemany(sql, rows)
+
+
 # A new database gets the current models' tables at once and LATEST as its
 # version (Vorta's way); an existing one runs the steps above its version.
 # Steps create tables from the current models, so a step that adds a column
@@ -86,6 +114,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (4, "families: search summary", _v4_family_summary),
     (5, "search words: (family, word) index", _v5_word_index),
     (6, "cash sessions and dockets", _v6_cash_day),
+    (7, "scheduled refresh: list facts and passes", _v7_sync_progress),
 ]
 
 LATEST = MIGRATIONS[-1][0]

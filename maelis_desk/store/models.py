@@ -65,9 +65,16 @@ class InvoiceList(BaseModel):
     fetched_at = AwareDateTimeField(index=True)
     checked_at = AwareDateTimeField(null=True)  # last attempt, successful or not
     to_pay = peewee.IntegerField(default=0)  # invoices to pay at the régie: they change most
+    # for the scheduled refresh (schema version 7): how many invoices, the
+    # newest one's date (a régie's billing shows there), and a digest of the
+    # figures that change (a re-read that changed nothing is told apart)
+    invoices = peewee.IntegerField(default=0)
+    last_invoice = AwareDateTimeField(null=True)
+    digest = peewee.CharField(max_length=16, null=True)
 
     class Meta:
         primary_key = peewee.CompositeKey("family", "regie")
+        indexes = ((("regie", "checked_at"), False),)
 
 
 class Invoice(BaseModel):
@@ -81,7 +88,28 @@ class Invoice(BaseModel):
         indexes = ((("family", "regie"), False),)
 
 
-CACHE_MODELS = [SchemaVersion, Setting, Regie, Family, FamilyWord, InvoiceList, Invoice]
+class SyncPass(BaseModel):
+    """One pass of the scheduled refresh (schema version 7), kept so that a pass
+    killed halfway resumes where it was: a list is done in this pass when its
+    `checked_at` is at or after the pass' `started_at`."""
+
+    started_at = AwareDateTimeField()
+    finished_at = AwareDateTimeField(null=True)
+    opened_since = AwareDateTimeField()  # families opened since then are re-read whole
+    baseline = JSONTextField()  # {régie code: newest invoice date known at the start, or None}
+    probes = JSONTextField()  # [[family, régie], ...]: read first, they show which régies billed
+    sweeps = JSONTextField()  # [régie code, ...]: régies seen billing: all their lists are re-read
+    rotation = peewee.IntegerField(null=True)  # lists the slow rotation may still take in this pass
+    calls = peewee.IntegerField(default=0)
+    refreshed = peewee.IntegerField(default=0)
+    changed = peewee.IntegerField(default=0)
+    failed = peewee.IntegerField(default=0)  # business faults (family gone...): marked checked
+    stops = peewee.IntegerField(default=0)  # consecutive stops because Maelis was unwell
+    pause_until = AwareDateTimeField(null=True)
+    last_error = peewee.TextField(null=True)
+
+
+CACHE_MODELS = [SchemaVersion, Setting, Regie, Family, FamilyWord, InvoiceList, Invoice, SyncPass]
 
 
 # --- payments (schema version 2) -------------------------------------------------

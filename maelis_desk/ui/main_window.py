@@ -40,6 +40,7 @@ from .payment_dialog import PaymentDialog
 from .pdf_dialog import PdfDialog, invoice_dialog
 from .search_pane import SearchPane
 from .settings_dialog import SettingsDialog
+from .sync_status import SyncStatus
 from .theme import app_icon
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ CLOSE_WAIT = 2.0  # seconds the window waits, at most, for calls in flight when 
 HEALTH_EVERY_MS = 3000
 TRANSMIT_EVERY_MS = 15000  # the outbox: payments on their way to Maelis
 SYNC_EVERY_MS = 10 * 60 * 1000  # the scheduled refresh of lists likely to have changed
-SYNC_BUDGET = 20  # readInvoices calls per refresh pass at most
+SYNC_BUDGET = 600  # readInvoices calls per run at most (a pass takes several runs; see services/sync.py)
 AGE_EVERY_MS = 30000
 
 STATE_COLOURS = {
@@ -211,6 +212,8 @@ class MainWindow(QMainWindow):
         self.outbox_label = QLabel("")
         self.outbox_label.setObjectName("outboxLabel")
         self.outbox_label.setToolTip("Paiements enregistrés sur ce poste que Maelis n'a pas encore confirmés")
+        self.sync_status = SyncStatus(self.desk.refresher.progress)
+        bar.addWidget(self.sync_status)
         bar.addPermanentWidget(self.outbox_label)
         bar.addPermanentWidget(self.data_label)
         bar.addPermanentWidget(self.state_label)
@@ -629,8 +632,9 @@ class MainWindow(QMainWindow):
         if self._closing or self.offline_mode or self._sync_task.busy:
             return
         refresher = self.desk.refresher
-        self._sync_task.run(self, lambda: refresher.run_once(SYNC_BUDGET), None, pool=worker.network_pool(),
-                            label="Rafraîchissement du cache…")
+        self.sync_status.started()
+        self._sync_task.run(self, lambda: refresher.run_once(SYNC_BUDGET), self.sync_status.finished,
+                            lambda _error: self.sync_status.finished(None), pool=worker.network_pool(), label="")
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -640,6 +644,7 @@ class MainWindow(QMainWindow):
         self.age_timer.stop()
         self.transmit_timer.stop()
         self.sync_timer.stop()
+        self.desk.refresher.cancel()
         for task in (self._payments_task, self._transmit_task, self._sync_task):
             task.cancel()
         self.search_pane.cancel()

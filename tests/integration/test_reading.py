@@ -129,26 +129,6 @@ def test_amounts_are_decimal_end_to_end(make_desk):
             assert inv.date.tzinfo is not None
 
 
-def test_scheduled_refresh_rereads_only_what_may_have_changed(make_desk, simulator):
-    from datetime import timedelta
-
-    desk = make_desk()
-    view = desk.reader.open_family(DEMO_FAMILY)
-    assert desk.refresher.run_once().refreshed == []  # everything was just read
-    later = desk.reader.clock() + timedelta(hours=7)
-    desk.reader.clock = lambda: later
-    refreshed = desk.refresher.run_once().refreshed
-    with_to_pay = {r.regie.code for r in view.regies if r.to_pay}
-    assert {code for _, code in refreshed} == with_to_pay and with_to_pay
-    desk.reader.clock = lambda: later + timedelta(days=8)
-    assert len(desk.refresher.run_once(budget=100).refreshed) == len(view.regies)
-    assert desk.refresher.run_once(budget=100).refreshed == []  # just re-read: nothing due
-    simulator.set_fault("down")
-    desk.reader.clock = lambda: later + timedelta(days=30)
-    report = desk.refresher.run_once(budget=100)
-    assert report.failed and report.refreshed == []
-
-
 def test_a_recorded_payment_shows_at_once_without_asking_maelis(make_desk, simulator):
     from maelis_desk.services.payments import Mode, PaymentRequest
 
