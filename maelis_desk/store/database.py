@@ -25,6 +25,14 @@ SQLITE_PRAGMAS = {
     "cache_size": -16000,
 }
 
+# Every SQLite transaction takes the write lock at BEGIN. A deferred one that
+# reads and then writes (save_family, a claim, a counter) cannot be upgraded
+# once another connection has committed meanwhile: SQLite then answers
+# « database is locked » at once, without waiting busy_timeout. Taken at
+# BEGIN, the lock is simply waited for. Writes here are short, so readers
+# queued behind them wait milliseconds.
+SQLITE_LOCK = "IMMEDIATE"
+
 
 def _private_file(path: Path) -> None:
     """Create the database file readable by its owner only, or make it so.
@@ -59,11 +67,11 @@ def make_database(spec: str | os.PathLike) -> peewee.Database:
     if "://" in text:
         if text.startswith("sqlite:///"):
             _private_file(Path(text[len("sqlite:///"):]))
-            return connect(text, pragmas=SQLITE_PRAGMAS)
+            return connect(text, pragmas=SQLITE_PRAGMAS, lock_type=SQLITE_LOCK)
         return connect(text)
     path = Path(text).expanduser()
     _private_file(path)
-    return peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS)
+    return peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, lock_type=SQLITE_LOCK)
 
 
 def open_database(spec: str | os.PathLike) -> peewee.Database:
