@@ -4,7 +4,9 @@ Messages are in French; an expected error never shows a Python traceback.
 Exit codes: 0 success; 2 usage; 3 Maelis unreachable and nothing cached;
 4 authentication refused; 5 Maelis business fault; 6 protocol error;
 7 refused by a rule (payment: amount, mode, invoice already paid, no open cash session;
-the day: a difference without its comment, a second draft docket...).
+the day: a difference without its comment, a second draft docket...);
+8 the journal does not hold; 9 the operator's role does not allow it
+(operators, cancellations, journal: cli_audit.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__, cli_day
+from . import __version__, cli_audit, cli_day
 from .config import Settings, SettingsError, load_settings
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
@@ -54,6 +56,8 @@ def _connection_options(g) -> None:
     g.add_argument("--database", help="chemin ou URL de la base locale (MAELIS_DESK_DATABASE)")
     g.add_argument("--timeout", help="délai de réponse de Maelis en secondes (MAELIS_DESK_TIMEOUT, défaut 5)")
     g.add_argument("--offline", action="store_true", help="ne jamais interroger Maelis (MAELIS_DESK_OFFLINE)")
+    g.add_argument("--operator", metavar="LOGIN", help="l'opérateur qui agit (MAELIS_DESK_OPERATOR) ; son mot de "
+                   "passe : MAELIS_DESK_OPERATOR_PASSWORD ou demandé")
     g.add_argument("-v", "--verbose", action="store_true", help="journal détaillé sur la sortie d'erreur")
 
 
@@ -129,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
 
     cli_day.add_commands(sub, common, positive_int)  # session, docket, statement
+    cli_audit.add_parsers(sub, common)
 
     p = sub.add_parser("simulator", help="lancer le Maelis de démonstration")
     p.add_argument("--host", default="127.0.0.1")
@@ -344,9 +349,7 @@ def cmd_pay(desk, args) -> int:
         print(f"Paiement refusé : {exc}", file=sys.stderr)
         return EXIT_REFUSED
     if args.receipt:
-        from .services.receipts import receipt_pdf
-
-        Path(args.receipt).write_bytes(receipt_pdf(record, city=desk.settings.city))
+        Path(args.receipt).write_bytes(desk.receipts.pdf(record))
     if not args.no_transmit:
         desk.transmitter.run_once()
         record = desk.payments.get(record.id)
@@ -394,15 +397,11 @@ def cmd_sync(desk, args) -> int:
 
 
 def cmd_receipt(desk, args) -> int:
-    from .services.receipts import receipt_pdf
-
     record = desk.payments.by_receipt(args.receipt)
     if record is None:
         print(f"Quittance inconnue : {args.receipt}", file=sys.stderr)
         return EXIT_USAGE
-    Path(args.output).write_bytes(
-        receipt_pdf(record, city=desk.settings.city, duplicate=True, printed_at=desk.reader.clock())
-    )
+    Path(args.output).write_bytes(desk.receipts.pdf(record, duplicate=True))
     print(f"Quittance enregistrée : {args.output}")
     return EXIT_OK
 
@@ -439,6 +438,7 @@ COMMANDS: dict[str, Callable] = {
     "session": cli_day.cmd_session,
     "docket": cli_day.cmd_docket,
     "statement": cli_day.cmd_statement,
+    **cli_audit.COMMANDS,
 }
 
 
@@ -451,6 +451,7 @@ def settings_from_args(args) -> Settings:
             "database": args.database,
             "timeout": args.timeout,
             "offline": args.offline,
+            "operator": getattr(args, "operator", None),
         }
     )
 
@@ -499,6 +500,9 @@ def run_command(settings: Settings, args) -> int:
     try:
         settings, simulator = start_demo(settings)
         desk = Desk.open(settings)
+        refused = cli_audit.authenticate(desk, args)
+        if refused is not None:
+            return refused
         return _credentials_outcome(desk, COMMANDS[args.command](desk, args))
     except DeskError as exc:
         print(f"Erreur : {exc.message}", file=sys.stderr)

@@ -281,6 +281,7 @@ class PaymentState(str, enum.Enum):
     CONFIRMED = "confirmed"  # Maelis shows it: done
     REJECTED = "rejected"  # Maelis refused it (business fault): a person decides
     REVIEW = "review"  # the desk cannot tell whether it was applied: a supervisor checks
+    CANCELLED = "cancelled"  # cancelled by a régisseur: never sent again (services/cancellations.py)
 
     @property
     def label_fr(self) -> str:
@@ -302,8 +303,8 @@ class PaymentState(str, enum.Enum):
 
     @property
     def in_outbox(self) -> bool:
-        """Shown by the outbox views: everything Maelis has not confirmed."""
-        return not self.is_confirmed
+        """Shown by the outbox views: everything Maelis has not confirmed, but cancelled payments."""
+        return not self.is_confirmed and self is not PaymentState.CANCELLED
 
     @property
     def counts_as_paid(self) -> bool:
@@ -336,6 +337,7 @@ _PAYMENT_STATE_LABELS = {
     PaymentState.CONFIRMED: "Confirmé par Maelis",
     PaymentState.REJECTED: "Refusé par Maelis",
     PaymentState.REVIEW: "À vérifier par un superviseur",
+    PaymentState.CANCELLED: "Annulé",
 }
 
 
@@ -577,3 +579,68 @@ class RegieInvoices:
     @property
     def due(self) -> Decimal:
         return total_due(self.invoices)
+
+
+# --- who is at the counter: operators, their roles and what each may do -------
+
+
+class Action(str, enum.Enum):
+    """What a person at the desk may ask of it; the services check each one."""
+
+    READ = "read"  # families, invoices, histories (every role, offline too)
+    TAKE_PAYMENT = "take_payment"
+    PRINT_RECEIPT = "print_receipt"  # print and reprint (a cashier: their own payments)
+    SEE_OWN_PAYMENTS = "see_own_payments"
+    SEE_ALL_PAYMENTS = "see_all_payments"
+    TRANSMIT = "transmit"  # send the outbox to Maelis now
+    CANCEL_PAYMENT = "cancel_payment"
+    REGULARIZE = "regularize"  # mark a cancelled payment done in Maelis
+    MANAGE_OPERATORS = "manage_operators"
+    SEE_OPERATORS = "see_operators"
+    CHANGE_SETTINGS = "change_settings"
+    SEE_JOURNAL = "see_journal"
+
+
+class Role(str, enum.Enum):
+    CAISSIER = "caissier"
+    REGISSEUR = "regisseur"
+    SUPERVISEUR = "superviseur"
+
+    @property
+    def label_fr(self) -> str:
+        return {"caissier": "Caissier", "regisseur": "Régisseur", "superviseur": "Superviseur (consultation)"}[
+            self.value
+        ]
+
+    def can(self, action: Action) -> bool:
+        return action in ROLE_ACTIONS[self]
+
+
+_CASHIER = {Action.READ, Action.TAKE_PAYMENT, Action.PRINT_RECEIPT, Action.SEE_OWN_PAYMENTS, Action.TRANSMIT}
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.CAISSIER: frozenset(_CASHIER),
+    # the régisseur does everything
+    Role.REGISSEUR: frozenset(Action),
+    # consultation: reads everything, never takes or changes money
+    Role.SUPERVISEUR: frozenset({Action.READ, Action.SEE_OWN_PAYMENTS, Action.SEE_ALL_PAYMENTS,
+                                 Action.SEE_OPERATORS, Action.SEE_JOURNAL}),
+}
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A person at the counter. `implicit`: the one-person desk's operator, used
+    while no account exists (named after the settings' operator, régisseur)."""
+
+    login: str
+    full_name: str
+    role: Role
+    active: bool = True
+    implicit: bool = False
+
+    def can(self, action: Action) -> bool:
+        return self.active and self.role.can(action)
+
+    @property
+    def label(self) -> str:
+        return f"{self.full_name} ({self.role.label_fr.lower()})"

@@ -9,13 +9,18 @@ from ..config import Settings
 from ..formatting import use_time_zone
 from ..maelis import MaelisClient
 from ..store import Cache, open_database
+from ..store.operators import Operators
 from ..store.payments import Payments
 from ..store.day import DayStore
+from .cancellations import CancelService
 from .clock import utcnow
 from .day import DayService
 from .credentials import CredentialsGuard
 from .health import MaelisHealth
+from .journal import JournalService
+from .operators import OperatorService
 from .payments import PaymentService
+from .receipts import Receipts
 from .reading import Reader
 from .sync import Refresher
 from .transmission import Transmitter
@@ -30,13 +35,19 @@ class Desk:
         self.cache = Cache()
         self.payments_store = Payments()
         self.health = MaelisHealth(timeout=settings.timeout)
+        # who is at the counter (`desk.operator`); every use case checks their role
+        self.operators = OperatorService(Operators(), desk=settings.desk, clock=clock,
+                                         fallback_name=settings.operator)
         self.day = DayService(DayStore(), self.payments_store, desk=settings.desk,
-                              operator=lambda: settings.operator, clock=clock)
+                              operator=lambda: self.operators.current.full_name, clock=clock)
         self.credentials = CredentialsGuard(self.cache, client)
         self.payments = PaymentService(
-            self.cache, self.payments_store, operator=settings.operator, desk=settings.desk, clock=clock,
+            self.cache, self.payments_store, operators=self.operators, desk=settings.desk, clock=clock,
             day=self.day, mode_overrides=settings.regie_modes,
         )
+        self.cancellations = CancelService(self.payments_store, self.operators, desk=settings.desk, clock=clock)
+        self.journal = JournalService(self.operators, clock=clock)
+        self.receipts = Receipts(self.payments_store, self.operators, city=settings.city, clock=clock)
         self.reader = Reader(client, self.cache, self.health, payments=self.payments_store,
                              desk_id=self.payments.desk_id, clock=clock, credentials=self.credentials)
         self.refresher = Refresher(self.reader, self.cache)
@@ -45,6 +56,11 @@ class Desk:
             settle=settings.transmission_settle, backoff=settings.backoff_seconds, lease=settings.transmission_lease,
             credentials=self.credentials,
         )
+
+    @property
+    def operator(self):
+        """The operator at the counter now (domain.Operator); see services/operators.py."""
+        return self.operators.current
 
     @classmethod
     def open(cls, settings: Settings) -> "Desk":

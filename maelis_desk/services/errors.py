@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..maelis import MaelisAuthError, MaelisError, MaelisFault, MaelisProtocolError, MaelisUnavailable
 
 EXIT_UNREACHABLE, EXIT_AUTH, EXIT_FAULT, EXIT_PROTOCOL, EXIT_REFUSED = 3, 4, 5, 6, 7
+EXIT_JOURNAL_BROKEN, EXIT_DENIED = 8, 9
 
 
 class DeskError(Exception):
@@ -106,6 +107,35 @@ class DayRefused(DeskError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class AuthenticationRefused(DeskError):
+    """The desk's operator: wrong login or password, disabled account, nobody
+    logged in, or the desk locked (services/operators.py)."""
+
+    exit_code = EXIT_AUTH
+
+
+class PermissionDenied(DeskError):
+    """The current operator's role does not allow this action."""
+
+    exit_code = EXIT_DENIED
+
+    def __init__(self, message: str, action=None):
+        super().__init__(message)
+        self.action = action  # domain.Action
+
+
+class OperatorRefused(DeskError):
+    """An operator account that cannot be created or changed as asked."""
+
+    exit_code = EXIT_REFUSED
+
+
+class CancelRefused(DeskError):
+    """A cancellation (or regularization) that cannot be done as asked."""
+
+    exit_code = EXIT_REFUSED
 
 
 def from_maelis(exc: MaelisError) -> DeskError:

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..domain import ZERO, Invoice, PaymentState
+from ..domain import ZERO, Action, Invoice, PaymentState
 from ..formatting import AmountError, desk_tz, euros, parse_amount
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
 from .errors import PaymentRefused
 from .failpoints import failpoint
+from .operators import OperatorService, PermissionDenied
 
 log = logging.getLogger(__name__)
 
@@ -209,12 +210,12 @@ def apply_pending(invoices: list[Invoice], expected: dict[int, Decimal]) -> list
 class PaymentService:
     """Recording payments; the desk's identity goes on each receipt."""
 
-    def __init__(self, cache: Cache, payments: Payments, *, operator: str, desk: str, clock, day,
+    def __init__(self, cache: Cache, payments: Payments, *, operators: OperatorService, desk: str, clock, day,
                  mode_overrides: dict[str, list[str]] | None = None):
         self.cache = cache
         self.day = day  # services/day.DayService: every payment belongs to the open cash session
         self.payments = payments
-        self.operator = operator
+        self.operators = operators  # who is at the counter: their role is checked here
         self.desk = desk
         self.desk_id = f"{desk}:{uuid.uuid4().hex[:8]}"  # this process, for leases
         self.clock = clock
@@ -229,6 +230,7 @@ class PaymentService:
         The invoices' figures are the cache's latest Maelis data plus every
         unconfirmed payment, read inside the transaction that holds the régie:
         a second desk paying the same invoice at once is refused."""
+        operator = self.operators.require(Action.TAKE_PAYMENT)
         now = self.clock()
 
         def build(expected: dict[int, Decimal]) -> dict[str, Any]:
@@ -275,7 +277,8 @@ class PaymentService:
             family=request.family,
             amount=request.amount,
             mode=request.mode.value,
-            operator=self.operator,
+            operator=operator.full_name,
+            operator_login=None if operator.implicit else operator.login,
             desk=self.desk,
             created_at=now,
             year=now.astimezone(desk_tz()).year,
@@ -286,19 +289,31 @@ class PaymentService:
 
     # -- what the desk took, for the CLI and the UI (they never query the store) --
 
+    # A cashier sees their own payments only; a régisseur and a supervisor every one.
+
+    def _visible(self, record: PaymentRecord | None) -> PaymentRecord | None:
+        only = self.operators.sees_payments_of()
+        if record is not None and only is not None and record.operator_login != only:
+            raise PermissionDenied(f"Le paiement {record.receipt} a été encaissé par un autre opérateur.",
+                                   Action.SEE_ALL_PAYMENTS)
+        return record
+
     def get(self, payment_id: str) -> PaymentRecord | None:
-        return self.payments.get(payment_id)
+        return self._visible(self.payments.get(payment_id))
 
     def by_receipt(self, receipt: str) -> PaymentRecord | None:
-        return self.payments.by_receipt(receipt)
+        return self._visible(self.payments.by_receipt(receipt))
 
     def outbox(self, *, include_confirmed: bool = False) -> list[PaymentRecord]:
         """Payments Maelis has not confirmed (rejected and to-review ones included), oldest first."""
+        only = self.operators.sees_payments_of()
         states = None if include_confirmed else PaymentState.outbox()
-        return self.payments.list(states=states)
+        records = self.payments.list(states=states)
+        return records if only is None else [r for r in records if r.operator_login == only]
 
     def counts(self) -> dict[PaymentState, int]:
         """Payments by transmission state."""
+        self.operators.require(Action.SEE_OWN_PAYMENTS)
         return self.payments.counts()
 
     def _cached(self, family: int, regie: int) -> list[Invoice]:

@@ -39,17 +39,18 @@ TICKET_WIDTH = 80  # mm: a counter printer's roll
 
 
 def receipt_pdf(payment: PaymentRecord, *, city: str = "Ville", duplicate: bool = False,
-                printed_at: datetime | None = None, paper: str = "a4") -> bytes:
+                printed_at: datetime | None = None, paper: str = "a4",
+                cancelled: str | None = None) -> bytes:
     """The receipt on one A4 page, or on an 80 mm ticket as long as it needs.
     Every text wraps inside its column: nothing is cut."""
     if paper not in PAPERS:
         raise ValueError(f"unknown receipt paper: {paper!r}")
     if paper == "a4":
-        pdf = _a4(payment, city, duplicate, printed_at)
+        pdf = _a4(payment, city, duplicate, printed_at, cancelled)
     else:
         # The roll is as long as the ticket: lay it out once to measure it.
-        height = _ticket(payment, city, duplicate, printed_at, 2000).get_y() + 8
-        pdf = _ticket(payment, city, duplicate, printed_at, height)
+        height = _ticket(payment, city, duplicate, printed_at, 2000, cancelled).get_y() + 8
+        pdf = _ticket(payment, city, duplicate, printed_at, height, cancelled)
     return bytes(pdf.output())
 
 
@@ -102,7 +103,22 @@ _CLOSING = ("Quittance délivrée par le régisseur de recettes pour le compte d
             "Conservez-la : elle prouve votre paiement.")
 
 
-def _a4(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime | None) -> FPDF:
+def _cancelled(pdf: FPDF, width: float, cancelled: str | None, big: int, big_height: float,
+               small: int, small_height: float) -> None:
+    """`cancelled`: the cancellation's line (reason, who, when): the receipt is marked ANNULÉ."""
+    if not cancelled:
+        return
+    pdf.set_text_color(200, 0, 0)
+    pdf.set_font("Helvetica", "B", big)
+    pdf.set_x(pdf.l_margin)
+    pdf.cell(width, big_height, _text("ANNULÉ"), align="C", border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", small)
+    _line(pdf, width, small_height, cancelled, "C")
+    pdf.set_text_color(0, 0, 0)
+
+
+def _a4(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime | None,
+        cancelled: str | None = None) -> FPDF:
     pdf = _start(payment, "A4")
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
@@ -121,6 +137,7 @@ def _a4(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime
         pdf.set_font("Helvetica", "B", 12)
         _line(pdf, width, 7, "DUPLICATA", "C")
         pdf.set_text_color(0, 0, 0)
+    _cancelled(pdf, width, cancelled, 28, 14, 10, 5)
     pdf.ln(6)
 
     for label, value in _rows(payment):
@@ -157,7 +174,7 @@ def _a4(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime
 
 
 def _ticket(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime | None,
-            height: float) -> FPDF:
+            height: float, cancelled: str | None = None) -> FPDF:
     pdf = _start(payment, (TICKET_WIDTH, height))
     pdf.set_margins(4, 4, 4)
     pdf.add_page()
@@ -176,6 +193,7 @@ def _ticket(payment: PaymentRecord, city: str, duplicate: bool, printed_at: date
     if duplicate:
         pdf.set_font("Helvetica", "B", 10)
         _line(pdf, width, 5, "DUPLICATA", "C")
+    _cancelled(pdf, width, cancelled, 16, 8, 8, 4)
     pdf.ln(2)
     for label, value in _rows(payment):
         pdf.set_font("Helvetica", "B", 8)
@@ -205,3 +223,33 @@ def _ticket(payment: PaymentRecord, city: str, duplicate: bool, printed_at: date
     if duplicate and printed_at is not None:
         _line(pdf, width, 3.5, f"Duplicata imprimé le {fr_datetime(printed_at)}")
     return pdf
+
+
+class Receipts:
+    """Printing and reprinting receipts, for whoever may: a cashier their own
+    payments, a régisseur every one. A cancelled payment's receipt is marked ANNULÉ."""
+
+    def __init__(self, payments, operators, *, city: str, clock):
+        self.payments = payments  # store.payments.Payments
+        self.operators = operators  # services.operators.OperatorService
+        self.city = city
+        self.clock = clock
+
+    def pdf(self, payment: PaymentRecord, *, duplicate: bool = False, paper: str = "a4") -> bytes:
+        from ..domain import Action
+        from ..store import cancellations
+        from .cancellations import REASON_LABELS, Reason
+        from .operators import PermissionDenied
+
+        operator = self.operators.require(Action.PRINT_RECEIPT)
+        if not operator.can(Action.SEE_ALL_PAYMENTS) and payment.operator_login != operator.login:
+            raise PermissionDenied(f"La quittance {payment.receipt} a été établie par un autre opérateur.",
+                                   Action.PRINT_RECEIPT)
+        cancellation = cancellations.get(payment.id)
+        mark = None
+        if cancellation is not None:
+            reason = REASON_LABELS[Reason(cancellation.reason)]
+            mark = (f"Paiement annulé le {fr_datetime(cancellation.at)} par {cancellation.operator_name} : {reason}"
+                    + (f" ({cancellation.comment})" if cancellation.comment else "") + ".")
+        return receipt_pdf(payment, city=self.city, duplicate=duplicate,
+                           printed_at=self.clock() if duplicate else None, paper=paper, cancelled=mark)

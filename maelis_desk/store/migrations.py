@@ -103,6 +103,27 @@ def _v7_sync_progress(database: peewee.Database) -> None:
         database.cursor().executemany(sql, rows)
 
 
+def _v8_operators_journal(database: peewee.Database) -> None:
+    """Operators, cancellations and the chained journal; payments name their operator's account."""
+    database.create_tables(models.AUDIT_MODELS)
+    _add_column(database, models.Payment, "operator_login")
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "payment_operator_login" ON "payment" ("operator_login")')
+    # Payments taken before the journal existed enter it as they are now.
+    from . import journal
+    from .payments import payment_facts
+
+    now = datetime.now(timezone.utc)
+    outbox = {o.payment: getattr(o.state, "value", o.state)
+              for o in models.Outbox.select(models.Outbox.payment, models.Outbox.state)}
+    for p in models.Payment.select().order_by(models.Payment.created_at, models.Payment.receipt):
+        journal.append("payment.recorded", at=p.created_at, desk=p.desk, payment=p.id, receipt=p.receipt,
+                       amount_cents=p.amount_cents, data={**payment_facts(p), "taken_before_journal": True})
+        if outbox.get(p.id, "pending") != "pending":
+            journal.append("payment.state", at=now, desk=p.desk, payment=p.id, receipt=p.receipt,
+                           amount_cents=p.amount_cents, data={"from": "pending", "to": outbox[p.id],
+                                                              "action": "migration", "outcome": outbox[p.id]})
+
+
 # A new database gets the current models' tables at once and LATEST as its
 # version (Vorta's way); an existing one runs the steps above its version.
 # Steps create tables from the current models, so a step that adds a column
@@ -115,6 +136,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (5, "search words: (family, word) index", _v5_word_index),
     (6, "cash sessions and dockets", _v6_cash_day),
     (7, "scheduled refresh: list facts and passes", _v7_sync_progress),
+    (8, "operators, cancellations, journal", _v8_operators_journal),
 ]
 
 LATEST = MIGRATIONS[-1][0]
@@ -145,7 +167,7 @@ def migrate(database: peewee.Database) -> int:
         if version == 0 and not database.table_exists(models.InvoiceList._meta.table_name):
             from .day import DAY_MODELS
 
-            database.create_tables(models.CACHE_MODELS + models.PAYMENT_MODELS + DAY_MODELS)
+            database.create_tables(models.CACHE_MODELS + models.PAYMENT_MODELS + DAY_MODELS + models.AUDIT_MODELS)
             now = datetime.now(timezone.utc)
             for number, _name, _step in MIGRATIONS:  # the history says every version is there
                 models.SchemaVersion.create(version=number, applied_at=now)

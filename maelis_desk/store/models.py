@@ -128,10 +128,11 @@ class Payment(BaseModel):
     mode = peewee.CharField(max_length=16)
     details = JSONTextField()  # mode-specific: cheque number, bank, drawer, card ref, cash given...
     invoices = JSONTextField()  # [{number, id, label, share, expected_paid}], in the order sent
-    operator = peewee.CharField(max_length=100)
+    operator = peewee.CharField(max_length=100)  # the name printed on the receipt
     desk = peewee.CharField(max_length=100)
     created_at = AwareDateTimeField()
     session = peewee.IntegerField(null=True, index=True)  # the cash session it was taken in (store/day.py)
+    operator_login = peewee.CharField(max_length=64, null=True, index=True)  # the account (schema 7)
 
     class Meta:
         indexes = ((("family", "regie"), False),)
@@ -182,3 +183,68 @@ class Attempt(BaseModel):
 
 
 PAYMENT_MODELS = [Payment, ReceiptCounter, Outbox, Attempt]
+
+
+# --- operators, cancellations, the journal (schema version 7) -----------------------
+
+
+class Operator(BaseModel):
+    """A desk account; never deleted (the journal and the payments name it)."""
+
+    login = peewee.CharField(primary_key=True, max_length=64)
+    full_name = peewee.CharField(max_length=200)
+    role = peewee.CharField(max_length=16)  # domain.Role
+    active = peewee.BooleanField(default=True)
+    password_hash = peewee.CharField(max_length=255)  # Argon2id, argon2-cffi's encoded form
+    created_at = AwareDateTimeField()
+    updated_at = AwareDateTimeField()
+
+
+class Cancellation(BaseModel):
+    """A payment cancelled by a régisseur; the payment itself stays as written.
+
+    `status`: waiting (its send was in flight: settled by the transmitter's next
+    step), cancelled (never applied in Maelis: nothing else to do),
+    to_regularize (applied in Maelis, which cannot cancel: to correct there),
+    regularized (a régisseur said it was corrected in Maelis)."""
+
+    payment = peewee.CharField(primary_key=True, max_length=36)
+    reason = peewee.CharField(max_length=16)
+    comment = peewee.TextField(null=True)
+    operator_login = peewee.CharField(max_length=64)
+    operator_name = peewee.CharField(max_length=200)
+    at = AwareDateTimeField()
+    state_before = peewee.CharField(max_length=16)  # the outbox's state when asked
+    status = peewee.CharField(max_length=16, index=True)
+    settled_at = AwareDateTimeField(null=True)
+    regularized_at = AwareDateTimeField(null=True)
+    regularized_by = peewee.CharField(max_length=64, null=True)
+    regularized_note = peewee.TextField(null=True)
+
+
+class JournalEntry(BaseModel):
+    """One event touching money, chained by SHA-256; appended, never changed."""
+
+    seq = peewee.BigIntegerField(primary_key=True)  # 1, 2, 3... without gaps
+    at = AwareDateTimeField()
+    kind = peewee.CharField(max_length=48)
+    operator = peewee.CharField(max_length=64, null=True)  # login; None: the desk itself
+    desk = peewee.CharField(max_length=100)
+    payment = peewee.CharField(max_length=36, null=True, index=True)
+    receipt = peewee.CharField(max_length=32, null=True)
+    amount_cents = peewee.BigIntegerField(null=True)
+    data = peewee.TextField()  # canonical JSON of the event's facts
+    prev_hash = peewee.CharField(max_length=64)
+    hash = peewee.CharField(max_length=64)
+
+
+class JournalHead(BaseModel):
+    """The journal's last entry, one row: updating it first serialises appends
+    across desks (its row lock on PostgreSQL, the write lock on SQLite)."""
+
+    id = peewee.IntegerField(primary_key=True)
+    seq = peewee.BigIntegerField(default=0)
+    hash = peewee.CharField(max_length=64)
+
+
+AUDIT_MODELS = [Operator, Cancellation, JournalEntry, JournalHead]

@@ -19,7 +19,10 @@ from typing import Any, Callable, Iterable
 import peewee
 
 from ..domain import PaymentState
+from . import journal
+from .cancellations import settle_waiting
 from .database import db
+from .fields import utc_text
 from .models import Attempt, Outbox, Payment, ReceiptCounter
 
 CENTS = Decimal(100)
@@ -56,6 +59,7 @@ class PaymentRecord:
     created_at: datetime
     state: PaymentState
     attempts: int = 0
+    operator_login: str | None = None
     last_error: str | None = None
     ack: str | None = None
     next_attempt_at: datetime | None = None
@@ -90,6 +94,7 @@ def _record(p: Payment, o: Outbox | None) -> PaymentRecord:
         operator=p.operator,
         desk=p.desk,
         created_at=p.created_at,
+        operator_login=p.operator_login,
         state=o.state if o else PaymentState.CONFIRMED,
         attempts=o.attempts if o else 0,
         last_error=o.last_error if o else None,
@@ -129,6 +134,7 @@ class Payments:
         desk_id: str,
         build: Callable[[dict[int, Decimal]], dict[str, Any]],
         on_written: Callable[[], None] | None = None,
+        operator_login: str | None = None,
     ) -> PaymentRecord:
         """Record a payment and its outbox entry in one transaction.
 
@@ -161,7 +167,11 @@ class Payments:
                 desk=desk,
                 created_at=created_at,
                 session=facts.get("session"),
+                operator_login=operator_login,
             )
+            journal.append("payment.recorded", at=created_at, desk=desk, operator=operator_login,
+                           payment=payment_id, receipt=payment.receipt, amount_cents=payment.amount_cents,
+                           data=payment_facts(payment))
             outbox = Outbox.create(
                 payment=payment_id,
                 family=family,
@@ -294,12 +304,18 @@ class Payments:
             values[Outbox.lease_owner] = None
             values[Outbox.lease_until] = None
         with self._writing():
+            before = Outbox.get_or_none(Outbox.payment == payment_id)
+            if before is None or before.lease_owner != owner:
+                return False
             changed = Outbox.update(values).where(
-                (Outbox.payment == payment_id) & (Outbox.lease_owner == owner)
+                (Outbox.payment == payment_id) & (Outbox.lease_owner == owner) & (Outbox.state == before.state)
             ).execute()
             if changed:
                 Attempt.create(payment=payment_id, at=now, desk=owner, action=action, outcome=outcome or state.value,
                                detail=detail)
+                if state != before.state:
+                    _journal_state(payment_id, before.state, state, now, owner, action, outcome or state.value)
+                    settle_waiting(payment_id, state, now, owner)
         return changed == 1
 
     def confirm_if(self, payment_id: str, now: datetime, desk: str, detail: str) -> bool:
@@ -314,8 +330,33 @@ class Payments:
                 Attempt.create(payment=payment_id, at=now, desk=desk, action="confirm",
                                outcome=PaymentState.CONFIRMED.value,
                                detail=detail)
+                _journal_state(payment_id, "sent", "confirmed", now, desk, "confirm", "confirmed")
         return changed == 1
 
     def counts(self) -> dict[PaymentState, int]:
         return {PaymentState(state): n for state, n in Outbox.select(Outbox.state, peewee.fn.COUNT(Outbox.payment))
                 .group_by(Outbox.state).tuples()}
+
+
+def payment_facts(p: Payment) -> dict[str, Any]:
+    """What the journal keeps of a recorded payment, and `journal verify` compares with its row."""
+    return {
+        "receipt": p.receipt,
+        "regie": p.regie,
+        "family": p.family,
+        "amount_cents": p.amount_cents,
+        "mode": p.mode,
+        "invoices": [{"number": int(i["number"]), "share": i["share"]} for i in p.invoices],
+        "operator": p.operator,
+        "operator_login": p.operator_login,
+        "created_at": utc_text(p.created_at),
+    }
+
+
+def _journal_state(payment_id: str, before: str, after: str, now: datetime, desk: str, action: str,
+                   outcome: str) -> None:
+    p = Payment.get_or_none(Payment.id == payment_id)
+    journal.append("payment.state", at=now, desk=desk, payment=payment_id,
+                   receipt=p.receipt if p else None, amount_cents=p.amount_cents if p else None,
+                   data={"from": PaymentState(before).value, "to": PaymentState(after).value, "action": action,
+                         "outcome": str(outcome)})

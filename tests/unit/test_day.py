@@ -10,6 +10,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+
+from maelis_desk.services.operators import OperatorService
+from maelis_desk.store.operators import Operators
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtPdf import QPdfDocument
 from python_calamine import CalamineWorkbook
@@ -54,7 +57,8 @@ class World:
         self.cache = Cache()
         self.cache.save_invoices(1312, 102, [invoice(n) for n in range(1, 40)], self.clock())
         self.day = DayService(DayStore(), Payments(), desk=desk, operator=lambda: self.operator, clock=self.clock)
-        self.payments = PaymentService(self.cache, Payments(), operator=operator, desk=desk, clock=self.clock,
+        operators = OperatorService(Operators(), desk=desk, clock=self.clock, fallback_name=operator)
+        self.payments = PaymentService(self.cache, Payments(), operators=operators, desk=desk, clock=self.clock,
                                        day=self.day, mode_overrides=ALL_MODES)
         self._next = 1
 

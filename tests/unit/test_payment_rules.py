@@ -22,6 +22,8 @@ from maelis_desk.services.payments import (
 )
 from maelis_desk.store import Cache, open_database
 from maelis_desk.store import models
+from maelis_desk.services.operators import OperatorService
+from maelis_desk.store.operators import Operators
 from maelis_desk.store.payments import Payments
 from session_helpers import day_service
 
@@ -30,6 +32,11 @@ PLUS1 = timezone(timedelta(hours=1))
 CANTINE = Regie(102, "CANTINE / CLAE")
 CRECHES = Regie(101, "CRÈCHES")
 ALL = list(Mode)
+
+
+def one_person(name: str) -> OperatorService:
+    """A desk without accounts: its one operator, named `name`."""
+    return OperatorService(Operators(), desk="poste-1", clock=lambda: NOW, fallback_name=name)
 
 
 def inv(number=8, amount="28.98", paid="0", regie=CANTINE, family=1312, transmitted=None) -> Invoice:
@@ -303,7 +310,7 @@ def service(tmp_path):
     cache.save_invoices(1312, 102, [inv(8, "28.98"), inv(9, "10.00", paid="4.00"),
                                     inv(10, "7", transmitted=datetime(2023, 5, 2, tzinfo=PLUS1))], NOW)
     cache.save_invoices(1312, 101, [inv(3, "500", regie=CRECHES)], NOW)
-    yield PaymentService(cache, Payments(), operator="Anne", desk="poste-1", clock=lambda: NOW,
+    yield PaymentService(cache, Payments(), operators=one_person("Anne"), desk="poste-1", clock=lambda: NOW,
                          day=day_service(desk="poste-1", clock=lambda: NOW))
     database.close()
 
@@ -375,7 +382,7 @@ def test_receipt_year_is_the_paris_year(tmp_path):
         cache = Cache()
         cache.save_invoices(1312, 102, [inv(8)], NOW)
         new_year_in_paris = datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 January
-        svc = PaymentService(cache, Payments(), operator="A", desk="d", clock=lambda: new_year_in_paris,
+        svc = PaymentService(cache, Payments(), operators=one_person("A"), desk="d", clock=lambda: new_year_in_paris,
                              day=day_service(desk="d", clock=lambda: new_year_in_paris))
         assert svc.record(cheque([8], "1")).receipt == "102-2026-000001"
     finally:
@@ -387,7 +394,7 @@ def test_mode_overrides_reach_the_service(tmp_path):
     try:
         cache = Cache()
         cache.save_invoices(1312, 102, [inv(8)], NOW)
-        svc = PaymentService(cache, Payments(), operator="A", desk="d", clock=lambda: NOW,
+        svc = PaymentService(cache, Payments(), operators=one_person("A"), desk="d", clock=lambda: NOW,
                              day=day_service(desk="d", clock=lambda: NOW),
                              mode_overrides={"102": ["cesu"]})
         with pytest.raises(PaymentRefused, match="Chèque"):
