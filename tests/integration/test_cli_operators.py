@@ -50,6 +50,7 @@ def test_operators_cancel_and_journal(simulator, tmp_path):
     caisse = {"operator": "caisse", "password": "caisse"}
     invoices = json.loads(cli("invoices", str(DEMO_FAMILY), "--json", **caisse).stdout)["invoices"]
     target = invoices[0]
+    assert cli("session", "open", "--float", "0", **caisse).returncode == 0
     paid = cli("pay", str(DEMO_FAMILY), "--regie", str(target["regie"]), "--invoice", str(target["number"]),
                "--amount", "1,00", "--mode", "especes", "--no-transmit", "--json", **caisse)
     assert paid.returncode == 0, paid.stderr

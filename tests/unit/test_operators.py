@@ -32,6 +32,7 @@ def desk(tmp_path):
     settings = load_settings({"offline": True, "database": str(tmp_path / "desk.sqlite3"), "operator": "Anne"})
     desk = Desk.open(settings)
     desk.cache.save_invoices(1312, 102, [inv(n) for n in range(1, 9)], NOW)
+    desk.day.open_session(Decimal("0"))  # payments are taken in the open cash session
     yield desk
     desk.close()
 
