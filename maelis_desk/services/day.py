@@ -45,8 +45,8 @@ from .payments import MODE_LABELS, Mode
 
 log = logging.getLogger(__name__)
 
-HOW_TO_OPEN = ("ouvrez la caisse avec son fond de caisse (menu Caisse → Ouvrir la caisse, "
-               "ou « maelis-desk session open --float 50,00 »)")
+HOW_TO_OPEN = ("ouvrez la caisse avec son fond de caisse "
+               "(« maelis-desk session open --float 50,00 »)")
 
 
 class NoOpenSession(PaymentRefused):
@@ -146,7 +146,7 @@ class DayService:
         if session.opened_on(desk_tz()) != self.today():
             raise NoOpenSession(
                 f"La caisse ouverte le {fr_date(session.opened_at)} n'a pas été arrêtée : faites son arrêté "
-                "de caisse (menu Caisse → Arrêté de caisse, ou « maelis-desk session close »), "
+                "de caisse (« maelis-desk session close »), "
                 f"puis {HOW_TO_OPEN.split(' (')[0]} du jour."
             )
         return session.id
