@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__, cli_audit, cli_day
-from .config import Settings, SettingsError, load_settings
+from .config import Settings, SettingsError, settings_from_args
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
 from .formatting import AmountError, parse_amount
@@ -406,24 +406,6 @@ def cmd_receipt(desk, args) -> int:
     return EXIT_OK
 
 
-def cmd_simulator(args) -> int:
-    from .simulator import FAULT_MODES, run_simulator
-
-    if args.fault and args.fault not in FAULT_MODES:
-        print(f"Mode de panne inconnu : {args.fault} (au choix : {', '.join(FAULT_MODES)})", file=sys.stderr)
-        return EXIT_USAGE
-    run_simulator(
-        host=args.host,
-        port=args.port,
-        families=args.families,
-        latency=args.latency,
-        fault=args.fault,
-        state_dir=Path(args.state_dir) if args.state_dir else None,
-        seed=args.seed,
-    )
-    return EXIT_OK
-
-
 COMMANDS: dict[str, Callable] = {
     "regies": cmd_regies,
     "families": cmd_families,
@@ -442,20 +424,6 @@ COMMANDS: dict[str, Callable] = {
 }
 
 
-def settings_from_args(args) -> Settings:
-    return load_settings(
-        {
-            "url": args.url,
-            "user": args.user,
-            "password": args.password,
-            "database": args.database,
-            "timeout": args.timeout,
-            "offline": args.offline,
-            "operator": getattr(args, "operator", None),
-        }
-    )
-
-
 def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(cli_day.fix_negative_amounts(sys.argv[1:] if argv is None else list(argv)))
@@ -464,7 +432,9 @@ def run(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command == "simulator":
-        return cmd_simulator(args)
+        from .launcher import run_simulator
+
+        return run_simulator(args)
     if args.command is None:
         from .ui.app import run_gui
 
@@ -492,18 +462,15 @@ def _credentials_outcome(desk, code: int) -> int:
 
 
 def run_command(settings: Settings, args) -> int:
-    from .launcher import start_demo
-    from .services import Desk
+    from .launcher import open_desk
 
-    simulator = None
     desk = None
     try:
-        settings, simulator = start_demo(settings)
-        desk = Desk.open(settings)
-        refused = cli_audit.authenticate(desk, args)
-        if refused is not None:
-            return refused
-        return _credentials_outcome(desk, COMMANDS[args.command](desk, args))
+        with open_desk(settings) as desk:
+            refused = cli_audit.authenticate(desk, args)
+            if refused is not None:
+                return refused
+            return _credentials_outcome(desk, COMMANDS[args.command](desk, args))
     except DeskError as exc:
         print(f"Erreur : {exc.message}", file=sys.stderr)
         logging.getLogger(__name__).debug("detail: %s", exc.detail)
@@ -511,8 +478,3 @@ def run_command(settings: Settings, args) -> int:
     except OSError as exc:
         print(f"Erreur : {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", file=sys.stderr)
         return 1
-    finally:
-        if desk is not None:
-            desk.close()
-        if simulator is not None:
-            simulator.stop()

@@ -187,6 +187,22 @@ def settings_file(env: Mapping[str, str] = os.environ) -> Path:
     return config_dir(env) / "settings.json"
 
 
+def settings_from_args(args) -> Settings:
+    """The settings for the command line's options (the window and every
+    command alike): an option not given leaves the stored setting."""
+    return load_settings(
+        {
+            "url": getattr(args, "url", None),
+            "user": getattr(args, "user", None),
+            "password": getattr(args, "password", None),
+            "database": getattr(args, "database", None),
+            "timeout": getattr(args, "timeout", None),
+            "offline": getattr(args, "offline", None),
+            "operator": getattr(args, "operator", None),
+        }
+    )
+
+
 def load_settings(overrides: Mapping[str, object] | None = None, env: Mapping[str, str] = os.environ) -> Settings:
     values: dict[str, object] = {"home": data_dir(env)}
     path = settings_file(env)

@@ -6,6 +6,7 @@ import logging
 import logging.handlers
 import sys
 import traceback
+from contextlib import ExitStack
 from dataclasses import replace
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
@@ -13,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 
 from .. import config, launcher
 from ..config import Settings, SettingsError
-from ..services import Desk, DeskError
+from ..services import DeskError
 from . import worker
 from .theme import apply_theme
 
@@ -111,7 +112,6 @@ def ask_password(settings: Settings) -> Settings:
 
 def run_gui(args) -> int:
     """The desk window; returns the process exit code."""
-    from ..cli import settings_from_args
     from .display import problem
 
     no_screen = problem()
@@ -125,7 +125,7 @@ def run_gui(args) -> int:
     try:
         while True:
             try:
-                settings = settings_from_args(args)
+                settings = config.settings_from_args(args)
             except SettingsError as exc:
                 QMessageBox.critical(None, APP_NAME, f"Réglages inutilisables : {exc}")
                 return 2
@@ -141,27 +141,19 @@ def run_gui(args) -> int:
 def _run_once(app: QApplication, settings: Settings) -> tuple[int, bool]:
     from .main_window import MainWindow
 
-    simulator = None
-    desk = None
-    try:
+    with ExitStack() as opened:
         try:
-            settings, simulator = launcher.start_demo(settings)
             # No event loop runs yet: opening the database (and migrating it) cannot freeze a window.
-            desk = Desk.open(settings)
+            desk = opened.enter_context(launcher.open_desk(settings))
         except Exception as exc:  # a database, a port or a folder that cannot be opened
             log.exception("The desk cannot start")
             message = exc.message if isinstance(exc, DeskError) else (getattr(exc, "strerror", None) or str(exc))
             QMessageBox.critical(None, APP_NAME, f"Le poste ne peut pas démarrer : {message}")
             return 1, False
-        window = MainWindow(desk, settings)
+        opened.callback(worker.shutdown, 1.0)  # first on leaving: no background job outlives its desk
+        window = MainWindow(desk, desk.settings)
         window.show()
         code = app.exec()
         restart = window.restart_requested
         window.deleteLater()
         return code, restart
-    finally:
-        worker.shutdown(1.0)
-        if desk is not None:
-            desk.close()
-        if simulator is not None:
-            simulator.stop()
