@@ -22,8 +22,7 @@ def pyinstaller_args() -> list[str]:
     sep = os.pathsep
     data = [
         (ROOT / "maelis_desk" / "simulator" / "wsdl", "maelis_desk/simulator/wsdl"),
-        (ROOT / "maelis_desk" / "simulator" / "data", "maelis_desk/simulator/data"),
-        (ROOT / "resources", "resources"),
+        (ROOT / "maelis_desk" / "resources", "maelis_desk/resources"),
     ]
     args = [
         str(ROOT / "maelis_desk" / "__main__.py"),
@@ -39,7 +38,7 @@ def pyinstaller_args() -> list[str]:
         "--copy-metadata", "keyring",
         "--copy-metadata", "zeep",
     ]
-    icon = ROOT / "resources" / "icons" / "maelis-desk.ico"
+    icon = ROOT / "maelis_desk" / "resources" / "icons" / "maelis-desk.ico"
     if icon.exists():
         args += ["--icon", str(icon)]
     for source, target in data:

@@ -14,11 +14,9 @@ _HERE = Path(__file__).resolve().parent
 
 
 def resources_dir() -> Path:
-    """`resources/` at the root of the checkout; `maelis_desk/resources` when installed."""
-    for candidate in (_HERE.parent.parent / "resources", _HERE.parent / "resources"):
-        if (candidate / "icons").is_dir():
-            return candidate
-    return _HERE.parent.parent / "resources"
+    """`maelis_desk/resources`: inside the package, so a checkout, an installed wheel and a
+    PyInstaller bundle find the icon and the style sheet at the same place."""
+    return _HERE.parent / "resources"
 
 
 def app_icon() -> QIcon:
