@@ -56,6 +56,10 @@ class Cache:
         return default if row is None else row.value
 
     def set_setting(self, key: str, value) -> None:
+        """`value` None removes the setting."""
+        if value is None:
+            Setting.delete().where(Setting.key == key).execute()
+            return
         Setting.insert(key=key, value=value).on_conflict_replace().execute()
 
     # -- régies ---------------------------------------------------------------

@@ -34,6 +34,7 @@ from ..domain import Freshness, Invoice
 from ..formatting import age_fr, fr_datetime
 from ..services import Desk, FamilyView, State
 from . import worker
+from .banner import CACHE_HEAD, CredentialsBanner
 from .family_pane import FamilyPane
 from .outbox_dialog import OutboxDialog
 from .payment_dialog import PaymentDialog
@@ -139,11 +140,14 @@ class MainWindow(QMainWindow):
         self.family_pane = FamilyPane()
         self.banner = Banner()
         self.banner.button.clicked.connect(self.refresh)
+        self.credentials_banner = CredentialsBanner()  # Maelis refused the credentials (issue 8, point 6)
+        self.credentials_banner.button.clicked.connect(self.open_settings)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 6, 6, 4)
         right_layout.setSpacing(6)
+        right_layout.addWidget(self.credentials_banner)
         right_layout.addWidget(self.banner)
         right_layout.addWidget(self.family_pane, 1)
 
@@ -187,6 +191,9 @@ class MainWindow(QMainWindow):
             self.sync_timer.start()
             QTimer.singleShot(2000, self.transmit_now)  # what a previous session left in the outbox
         self.refresh_health()
+        if not self.offline_mode:
+            worker.run_in_background(self, desk.credentials.known_wrong, self.credentials_banner.known_wrong,
+                                     pool=worker.disk_pool(), label="")
         self.search_pane.focus_search()
         self.family_pane.warm_up()
 
@@ -353,6 +360,7 @@ class MainWindow(QMainWindow):
         self._loading_number = None
         self.family_pane.show_view(view, self.shown_at, keep_tab=keep_tab)
         self._update_regie_actions()
+        self.snapshot = snapshot  # the cache banner says why Maelis was not read
         self._update_freshness()
         self._update_title()
         self._update_actions()
@@ -428,6 +436,8 @@ class MainWindow(QMainWindow):
         never = sum(1 for r in self.view.regies if r.freshness.from_cache and r.freshness.fetched_at is None)
         error = next((f.error for f in cached if f.error), None)
         head = "Mode hors ligne" if self.offline_mode else "Maelis ne répond pas"
+        if not self.offline_mode and self.snapshot is not None and self.snapshot.state is State.REFUSED:
+            head = CACHE_HEAD
         age = age_fr(oldest, now)
         html = f"<b>{head}</b> — données du cache, lues {_html(age)}."
         if never:
@@ -461,6 +471,7 @@ class MainWindow(QMainWindow):
                 tip = "Maelis n'a pas encore été interrogé."
         self.state_label.setText(f'<span style="color:{colour}">●</span> {_html(text)}')
         self.state_label.setToolTip(tip)
+        self.credentials_banner.follow(snapshot.state, offline_mode=self.offline_mode)
         self.health_shown.emit(snapshot)
 
     def _activity_changed(self, count: int, label: str) -> None:

@@ -43,3 +43,16 @@ def test_outbox_holds_while_the_refused_credentials_are_unchanged(simulator, mak
     fixed = make_desk()  # credentials changed: no longer held
     assert not fixed.credentials.known_wrong() and not fixed.transmitter.run_once().held
     assert simulator.applied_payments() == []
+
+
+def test_a_read_that_succeeds_lifts_the_hold(simulator, make_desk):
+    make_desk().reader.open_family(DEMO_FAMILY)  # in the cache
+    desk = make_desk(password="wrong")
+    view = desk.reader.open_family(DEMO_FAMILY)
+    assert view.freshness.from_cache and desk.credentials.known_wrong()
+    simulator.app.password = "wrong"  # Maelis' side: the account now takes these credentials
+    desk.health.reset()  # the breaker's wait, elapsed
+    view = desk.reader.open_family(DEMO_FAMILY)
+    assert not view.freshness.from_cache
+    assert not desk.credentials.known_wrong() and not desk.transmitter.run_once().held
+    assert not make_desk(password="wrong").credentials.known_wrong()  # forgotten in the database too
