@@ -3,7 +3,11 @@
 # the system libraries Qt needs on Debian/Ubuntu (offscreen and a real X
 # window: xcb, xkb, fonts), Python's venv module, a virtual environment in
 # .venv, and the package with its test extra.
+#   scripts/setup.sh --test   also the tools of the real-screen check
+#                             (scripts/x-check.sh: Xvfb, openbox, xdotool, ImageMagick)
 set -euo pipefail
+with_x_tools=""
+[ "${1:-}" != "--test" ] || with_x_tools=1
 cd "$(dirname "$0")/.."
 . scripts/system-packages.sh
 
@@ -58,6 +62,14 @@ if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
   # python3-venv is the default python3's; another version has its own package.
   version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
   if [ "$(command -v "$PYTHON")" = "$(command -v python3 || true)" ]; then missing+=(python3-venv); else missing+=("python$version-venv"); fi
+fi
+
+if [ -n "$with_x_tools" ]; then
+  have_cmd Xvfb || missing+=(xvfb)
+  have_cmd openbox || missing+=(openbox)
+  have_cmd xdotool || missing+=(xdotool)
+  have_cmd import || missing+=(imagemagick)
+  have_cmd setxkbmap || missing+=(x11-xkb-utils)
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -152,7 +152,7 @@ def _run_once(app: QApplication, settings: Settings) -> tuple[int, bool]:
             return 1, False
         opened.callback(worker.shutdown, 1.0)  # first on leaving: no background job outlives its desk
         window = MainWindow(desk, desk.settings)
-        window.show()
+        window.show_on_screen()
         code = app.exec()
         restart = window.restart_requested
         window.deleteLater()

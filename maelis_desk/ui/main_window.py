@@ -316,6 +316,16 @@ class MainWindow(QMainWindow):
             parts.append("hors ligne")
         self.setWindowTitle(" — ".join(parts))
 
+    def show_on_screen(self) -> None:
+        """Shown at its size (1280×800) where it fits with its frame, maximised on a smaller screen
+        (a 1366×768 counter laptop: else the status bar falls below the screen's edge)."""
+        available = self.screen().availableGeometry()
+        wanted = self.size()
+        if available.width() < wanted.width() + 40 or available.height() < wanted.height() + 60:
+            self.showMaximized()
+        else:
+            self.show()
+
     # -- families ----------------------------------------------------------------------
 
     def focus_search(self) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -144,6 +145,7 @@ class PaymentDialog(QDialog):
         self.regie = regie
         self.pool = pool or worker.disk_pool()
         self.record = None
+        self._receipt = None  # the receipt viewer, once opened
         self._amount_edited = False
         self._task = worker.Latest()
         self.modes = desk.payments.modes_for(regie.code, regie.label)
@@ -431,19 +433,24 @@ class PaymentDialog(QDialog):
         layout.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.print_button = QPushButton("&Imprimer la quittance…")
+        self.print_button = QPushButton("&Imprimer la quittance… (Ctrl+P)")
         self.print_button.setObjectName("printReceipt")
-        self.print_button.setToolTip("Ctrl+P")
+        self.print_button.setToolTip("Ctrl+P : la quittance s'affiche et la fenêtre d'impression s'ouvre")
         self.print_button.setAutoDefault(False)
-        self.print_button.clicked.connect(self.show_receipt)
+        self.print_button.clicked.connect(self.print_receipt)
+        self.view_button = QPushButton("&Voir la quittance")
+        self.view_button.setObjectName("viewReceipt")
+        self.view_button.setAutoDefault(False)
+        self.view_button.clicked.connect(self.show_receipt)
         self.close_button = QPushButton("&Fermer")
         self.close_button.setDefault(True)
         self.close_button.clicked.connect(self.accept)
+        buttons.addWidget(self.view_button)
         buttons.addWidget(self.print_button)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
-        shortcut = QShortcut(QKeySequence.StandardKey.Print, page)
-        shortcut.activated.connect(self.show_receipt)
+        self.print_shortcut = QShortcut(QKeySequence.StandardKey.Print, page)
+        self.print_shortcut.activated.connect(self.print_receipt)
         return page
 
     def _recorded(self, record) -> None:
@@ -462,12 +469,35 @@ class PaymentDialog(QDialog):
         self.close_button.setFocus()
         self.recorded.emit(record)
 
-    def show_receipt(self):
-        """The receipt in the PDF viewer (print, save as)."""
+    def print_receipt(self):
+        """One key (Ctrl+P) prints: the receipt viewer opens with the print dialog over it."""
+        return self.show_receipt(print_now=True)
+
+    def show_receipt(self, *, print_now: bool = False):
+        """The receipt in the PDF viewer (print, save as), on top of this dialog and focused.
+
+        The viewer is this dialog's child: a child of the window-modal payment dialog is
+        not blocked by it (the main window's child was, and opened behind it)."""
         if self.record is None:
             return None
         from .pdf_dialog import receipt_dialog
 
-        dialog = receipt_dialog(self.desk, self.record, self.parentWidget() or self)
-        dialog.show()
-        return dialog
+        viewer = self._receipt
+        if viewer is not None and shiboken6.isValid(viewer) and viewer.isVisible():
+            viewer.raise_()  # already open: brought back above
+            if print_now:
+                viewer.print_()
+        else:
+            viewer = receipt_dialog(self.desk, self.record, self, print_when_loaded=print_now)
+            self._receipt = viewer
+            viewer.show()  # a new window opens on top
+        viewer.activateWindow()
+        return viewer
+
+    def done(self, result: int) -> None:
+        # A receipt still open outlives this dialog: handed to the main window, still shown.
+        viewer, owner = self._receipt, self.parentWidget()
+        if viewer is not None and shiboken6.isValid(viewer) and viewer.isVisible() and owner is not None:
+            viewer.setParent(owner, viewer.windowFlags())
+            viewer.show()
+        super().done(result)

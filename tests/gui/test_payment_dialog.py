@@ -239,3 +239,38 @@ def test_outbox_dialog_lists_and_reprints(qtbot, qtmodeltester, window, desk, si
     dialog.show_all.setChecked(True)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=10000)
     assert dialog.model.records[0].state == "confirmed"
+
+
+def test_after_recording_one_key_prints_the_receipt_over_the_dialog(qtbot, window, desk):
+    """Issue 9 point 3: the receipt opened behind the window-modal payment dialog (a child of the
+    main window, blocked by it). Ctrl+P now opens it as the dialog's own child, above it and usable,
+    with the print dialog already over it; closing the payment dialog leaves the receipt open."""
+    from gui_helpers import open_family
+    from PySide6.QtPrintSupport import QPrintDialog
+    from PySide6.QtWidgets import QApplication
+
+    from maelis_desk.ui.pdf_dialog import PdfDialog
+
+    view = open_family(qtbot, window)
+    window.family_pane.select_regie(next(i for i, r in enumerate(view.regies) if r.to_pay))
+    dialog = window.open_payment()
+    qtbot.waitExposed(dialog)
+    assert dialog.isModal() or dialog.windowModality() != Qt.WindowModality.NonModal
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dialog.recorded, timeout=10000):
+        qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
+    assert "Ctrl+P" in dialog.print_button.text()
+    qtbot.keyClick(dialog.close_button, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    receipt = dialog._receipt
+    assert isinstance(receipt, PdfDialog) and receipt.isVisible()
+    assert receipt.parentWidget() is dialog  # above the modal dialog, not blocked by it
+    qtbot.waitUntil(lambda: isinstance(getattr(receipt, "_print_dialog", None), QPrintDialog)
+                    and receipt._print_dialog.isVisible(), timeout=10000)
+    assert receipt._print_dialog.parentWidget() is receipt
+    receipt._print_dialog.reject()
+    assert QApplication.activeModalWidget() is not None
+    dialog.accept()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
+    assert receipt.isVisible() and receipt.parentWidget() is window  # it outlives the payment dialog
+    assert dialog.record.receipt in receipt.windowTitle()
+    receipt.close()

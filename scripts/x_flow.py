@@ -1,0 +1,378 @@
+"""The cashier's flow on a real X server, with the keyboard (run by scripts/x-check.sh).
+
+    QT_QPA_PLATFORM=xcb DISPLAY=:N .venv/bin/python scripts/x_flow.py [--out screenshots/x]
+
+The window runs in this process on the demo Maelis, in a temporary
+MAELIS_DESK_HOME. Every key goes through the X server (`xdotool key` / `xdotool
+type`, i.e. XTEST, to whatever window the window manager gave the focus), so
+focus and stacking are those a cashier gets. After each key the script waits
+for what the cashier would see (no fixed sleeps as checks), and writes a
+screenshot of the whole screen (`import -window root`) numbered by step.
+
+Steps: search « Lefèvre », open the family, F9, pay in cash (amount given,
+change), confirm, Ctrl+P for the receipt viewer (on top, focused), Ctrl+P to
+print, the print dialog to a PDF file, the file read back; close; an
+invoice's PDF (Ctrl+D) printed the same way; F1; Ctrl+Shift+T; Ctrl+Q.
+
+Fails (exit 1) on any Qt warning, any logged error or traceback, any step that
+does not happen; a screenshot ECHEC-….png shows the screen at that moment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STEP_TIMEOUT = 30.0  # seconds a step may take before the flow is declared broken
+
+
+class FlowFailed(Exception):
+    pass
+
+
+class Flow:
+    def __init__(self, app, out: Path):
+        self.app = app
+        self.out = out
+        self.count = 0
+        self.problems: list[str] = []
+        self.step_name = "démarrage"
+
+    # -- what goes wrong --------------------------------------------------------------
+
+    def qt_message(self, mode, context, message) -> None:
+        from PySide6.QtCore import QtMsgType
+
+        if mode in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
+            self.problems.append(f"[{self.step_name}] Qt : {message}")
+        sys.stderr.write(f"qt: {message}\n")
+
+    def excepthook(self, kind, value, tb) -> None:
+        self.problems.append(f"[{self.step_name}] exception :\n" + "".join(traceback.format_exception(kind, value, tb)))
+        sys.__excepthook__(kind, value, tb)
+
+    def check(self) -> None:
+        if self.problems:
+            raise FlowFailed("\n".join(self.problems))
+
+    # -- the screen and the keyboard ---------------------------------------------------
+
+    def pump(self, seconds: float = 0.0) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            self.app.processEvents()
+            if time.monotonic() >= end:
+                return
+            time.sleep(0.01)
+
+    def wait(self, what: str, predicate, timeout: float = STEP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.app.processEvents()
+            self.check()
+            try:
+                if predicate():
+                    return
+            except Exception:  # noqa: BLE001 - a widget not there yet
+                pass
+            if time.monotonic() > deadline:
+                self.grab(f"ECHEC-{self.step_name}")
+                from PySide6.QtWidgets import QApplication
+
+                focus, top = QApplication.focusWidget(), QApplication.activeWindow()
+                raise FlowFailed(f"[{self.step_name}] n'arrive pas : {what} (fenêtre active : "
+                                 f"{top.objectName() if top else None}, focus : "
+                                 f"{type(focus).__name__ if focus else None} {focus.objectName() if focus else ''})")
+            time.sleep(0.02)
+
+    def xdotool(self, *args: str) -> None:
+        self.app.processEvents()
+        subprocess.run(["xdotool", *args], check=True, timeout=30)
+        self.pump(0.05)
+
+    def key(self, *keys: str) -> None:
+        self.xdotool("key", "--delay", "60", *keys)
+
+    def type(self, text: str) -> None:
+        self.xdotool("type", "--delay", "40", text)
+
+    def grab(self, name: str) -> Path:
+        self.pump(0.3)  # let the last paint reach the X server
+        if not name.startswith("ECHEC"):
+            self.count += 1
+            name = f"{self.count:02d}-{name}"
+        path = self.out / f"{name}.png"
+        subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=60)
+        print(path, flush=True)
+        return path
+
+    def step(self, name: str) -> None:
+        self.check()
+        self.step_name = name
+        print(f"— {name}", flush=True)
+
+
+def active(widget) -> bool:
+    from PySide6.QtWidgets import QApplication
+
+    return widget is not None and widget.isVisible() and QApplication.activeWindow() is widget
+
+
+def in_tables(window) -> bool:
+    from PySide6.QtWidgets import QApplication
+
+    page = window.family_pane.current_page()
+    return page is not None and QApplication.focusWidget() in page.tables
+
+
+def print_dialog_of(owner):
+    import shiboken6
+    from PySide6.QtPrintSupport import QPrintDialog
+
+    dialog = getattr(owner, "_print_dialog", None)
+    alive = isinstance(dialog, QPrintDialog) and shiboken6.isValid(dialog)
+    return dialog if alive and dialog.isVisible() else None
+
+
+def pdf_text(path: Path) -> tuple[int, str]:
+    from PySide6.QtPdf import QPdfDocument
+
+    doc = QPdfDocument()
+    doc.load(str(path))
+    if doc.status() != QPdfDocument.Status.Ready:
+        return 0, ""
+    pages = doc.pageCount()
+    text = "\n".join(doc.getAllText(i).text() for i in range(pages))
+    doc.close()
+    return pages, " ".join(text.split())
+
+
+def print_to_file(flow: Flow, path: Path, name: str):
+    """The print dialog just opened (by Ctrl+P) over a PDF viewer: print to a PDF file, by
+    keyboard; returns the viewer, the printed file's page count and text."""
+    from PySide6.QtPrintSupport import QPrintDialog
+    from PySide6.QtWidgets import QApplication
+
+    flow.wait("la fenêtre d'impression au premier plan",
+              lambda: isinstance(QApplication.activeWindow(), QPrintDialog))
+    dialog = QApplication.activeWindow()
+    viewer = dialog.parentWidget()
+    flow.grab(f"{name}-impression")
+    choose_file_printer(flow, dialog, path)
+    flow.grab(f"{name}-impression-fichier")
+    flow.key("Return")
+    flow.wait("le fichier imprimé", lambda: path.exists() and pdf_text(path)[0] > 0 and print_dialog_of(viewer) is None)
+    flow.wait("la visionneuse de nouveau au premier plan", lambda: active(viewer))
+    return viewer, *pdf_text(path)
+
+
+def choose_file_printer(flow: Flow, dialog, path: Path) -> None:
+    """In Qt's print dialog: the printer « Imprimer dans un fichier (PDF) », the file name typed."""
+    from PySide6.QtWidgets import QComboBox, QLineEdit
+
+    combo = next(c for c in dialog.findChildren(QComboBox) if c.objectName() == "printers")
+    flow.wait("la liste des imprimantes a le focus", lambda: combo.hasFocus())
+    if combo.currentIndex() != combo.count() - 1:
+        flow.key("End")  # the file printer is the list's last entry
+    flow.wait("l'imprimante « fichier » choisie", lambda: combo.currentIndex() == combo.count() - 1)
+    edit = next(e for e in dialog.findChildren(QLineEdit) if e.objectName() == "filename")
+    flow.wait("le champ du nom de fichier", lambda: edit.isVisible() and edit.isEnabled())
+    while not edit.hasFocus():
+        flow.key("Tab")
+    flow.key("ctrl+a")
+    flow.type(str(path))
+    flow.wait("le nom du fichier tapé", lambda: edit.text() == str(path))
+
+
+def run(flow: Flow, app) -> None:
+    from PySide6.QtPdf import QPdfDocument
+    from PySide6.QtWidgets import QApplication
+
+    from maelis_desk import config, launcher
+    from maelis_desk.services.payments import Mode
+    from maelis_desk.ui import worker
+    from maelis_desk.ui.main_window import MainWindow
+    from maelis_desk.ui.payment_dialog import PaymentDialog
+    from maelis_desk.ui.pdf_dialog import PdfDialog
+
+    printed = Path(tempfile.mkdtemp(prefix="maelis-x-print-"))
+    settings = config.load_settings({"operator": "Martine Dupont"})
+    with launcher.open_desk(settings) as desk:
+        try:
+            if desk.day.current() is None:  # taking money needs the desk's cash session of today
+                desk.day.open_session(Decimal("50.00"))
+            window = MainWindow(desk, desk.settings)
+            window.show_on_screen()
+
+            flow.step("démarrage")
+            flow.wait("la fenêtre active, le curseur dans la recherche",
+                      lambda: active(window) and window.search_pane.edit.hasFocus())
+            flow.grab("demarrage")
+
+            flow.step("recherche")
+            flow.type("Lefèvre")
+            flow.wait("des familles trouvées", lambda: window.search_pane.model.rowCount() > 0
+                      and window.search_pane.edit.text() == "Lefèvre")
+            flow.pump(0.3)
+            flow.grab("recherche")
+
+            flow.step("ouverture de la famille")
+            flow.key("Down", "Return")
+            flow.wait("la famille affichée", lambda: window.view is not None)
+            flow.wait("le curseur dans les factures", lambda: in_tables(window))
+            number = window.view.family.number
+            for _ in range(len(window.view.regies)):
+                regie = window.current_regie_invoices()
+                if regie is not None and regie.to_pay:
+                    break
+                flow.key("ctrl+Tab")
+            regie = window.current_regie_invoices()
+            if regie is None or not regie.to_pay:
+                raise FlowFailed(f"la famille n° {number} n'a rien à payer")
+            flow.grab("famille")
+
+            flow.step("F9 : encaisser")
+            flow.key("F9")
+            flow.wait("la fenêtre d'encaissement au premier plan",
+                      lambda: isinstance(QApplication.activeWindow(), PaymentDialog))
+            dialog: PaymentDialog = QApplication.activeWindow()
+            flow.grab("encaisser")
+            if dialog.current_mode() is not Mode.ESPECES:
+                flow.key("alt+p")
+                flow.wait("le mode de paiement", lambda: dialog.mode.hasFocus())
+                flow.key("Home")
+                flow.wait("espèces", lambda: dialog.current_mode() is Mode.ESPECES)
+            total = sum((i.remaining for i in dialog.table.chosen()), Decimal(0))
+            given = Decimal(math.ceil(total / 10) * 10 + 10)
+            flow.key("alt+r")
+            cash = dialog.field_edits["especes.cash_given"]
+            flow.wait("le champ « Somme remise »", lambda: cash.hasFocus())
+            flow.type(str(given))
+            flow.wait("la monnaie calculée", lambda: cash.text() == str(given) and dialog.change_label.text() != "—")
+            flow.grab("especes")
+
+            flow.step("confirmation")
+            flow.key("Return")
+            flow.wait("la confirmation", lambda: dialog.stack.currentIndex() == dialog.CONFIRM)
+            flow.grab("confirmation")
+            flow.key("Return")
+            flow.wait("le paiement enregistré", lambda: dialog.record is not None
+                      and dialog.stack.currentIndex() == dialog.DONE)
+            record = dialog.record
+            flow.grab("paiement-enregistre")
+
+            flow.step("quittance")
+            flow.key("ctrl+p")  # one key: the receipt, and the print dialog over it
+            receipt, pages, text = print_to_file(flow, printed / "quittance.pdf", "quittance")
+            if record.receipt not in text or "QUITTANCE" not in text.upper():
+                raise FlowFailed(f"la quittance imprimée ne contient pas son numéro {record.receipt} : {text[:300]}")
+            print(f"   quittance imprimée : {pages} page(s), n° {record.receipt}", flush=True)
+            flow.grab("quittance")
+            flow.key("Escape")
+            flow.wait("la visionneuse fermée, l'encaissement au premier plan", lambda: active(dialog))
+            flow.key("Return")  # « Fermer »
+            flow.wait("retour à la fenêtre du poste", lambda: active(window))
+            flow.wait("la facture payée affichée", lambda: window.current_regie_invoices() is not None)
+            flow.grab("apres-paiement")
+
+            flow.step("facture en PDF")
+            flow.key("F6")
+            flow.wait("une facture choisie", lambda: window.current_invoice() is not None)
+            invoice = window.current_invoice()
+            flow.key("ctrl+d")
+            flow.wait("la facture en PDF au premier plan", lambda: isinstance(QApplication.activeWindow(), PdfDialog)
+                      and QApplication.activeWindow().document.status() == QPdfDocument.Status.Ready)
+            flow.grab("facture-pdf")
+            flow.key("ctrl+p")
+            viewer, pages, text = print_to_file(flow, printed / "facture.pdf", "facture")
+            if invoice.id not in text:
+                raise FlowFailed(f"la facture imprimée ne contient pas son numéro {invoice.id} : {text[:300]}")
+            print(f"   facture imprimée : {pages} page(s), {invoice.id}", flush=True)
+            flow.key("Escape")
+            flow.wait("retour à la fenêtre du poste", lambda: active(window))
+
+            flow.step("raccourcis")
+            flow.key("F1")
+            flow.wait("la liste des raccourcis", lambda: QApplication.activeWindow() is not window
+                      and QApplication.activeWindow().objectName() == "shortcutsBox")
+            flow.grab("raccourcis")
+            flow.key("Escape")
+            flow.wait("retour à la fenêtre du poste", lambda: active(window))
+
+            flow.step("paiements vers Maelis")
+            flow.key("ctrl+shift+t")
+            flow.wait("la liste des paiements", lambda: QApplication.activeWindow() is not window
+                      and QApplication.activeWindow().objectName() == "outboxDialog")
+            flow.pump(1.0)
+            flow.grab("paiements")
+            flow.key("Escape")
+            flow.wait("retour à la fenêtre du poste", lambda: active(window))
+
+            flow.step("quitter")
+            flow.key("ctrl+q")
+            flow.wait("la fenêtre fermée", lambda: not window.isVisible())
+            flow.check()
+        finally:
+            worker.shutdown(5.0)
+            shutil.rmtree(printed, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Le parcours du caissier sur un vrai serveur X, au clavier.")
+    parser.add_argument("--out", default=str(ROOT / "screenshots" / "x"))
+    args = parser.parse_args()
+    if os.environ.get("QT_QPA_PLATFORM") != "xcb" or not os.environ.get("DISPLAY"):
+        print("À lancer par scripts/x-check.sh (QT_QPA_PLATFORM=xcb et un DISPLAY).", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    home = tempfile.mkdtemp(prefix="maelis-x-home-")
+    os.environ["MAELIS_DESK_HOME"] = home
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    for var in ("MAELIS_DESK_URL", "MAELIS_DESK_USER", "MAELIS_DESK_PASSWORD", "MAELIS_DESK_DATABASE",
+                "MAELIS_DESK_OFFLINE"):
+        os.environ.pop(var, None)
+    sys.path.insert(0, str(ROOT))
+
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from maelis_desk.ui.app import make_application
+
+    app = make_application(["maelis-desk"])
+    flow = Flow(app, out)
+    qInstallMessageHandler(flow.qt_message)
+    sys.excepthook = flow.excepthook
+
+    class Errors(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            flow.problems.append(f"[{flow.step_name}] journal {record.levelname} : {self.format(record)}")
+
+    errors = Errors(logging.ERROR)
+    errors.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logging.getLogger().addHandler(errors)
+    try:
+        run(flow, app)
+    except FlowFailed as exc:
+        print(f"ÉCHEC du parcours au clavier sur X : {exc}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    print(f"Parcours au clavier sur X réussi : {flow.count} captures dans {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
