@@ -30,3 +30,30 @@ def desk_home(tmp_path, monkeypatch):
     home = tmp_path / "desk-home"
     monkeypatch.setenv("MAELIS_DESK_HOME", str(home))
     return home
+
+
+# -- the database the store, payment and CLI tests run on -----------------------------------
+# MAELIS_DESK_TEST_POSTGRES: a postgresql:// URL of a throw-away server (test.sh starts one,
+# scripts/postgres.sh); its tests are skipped, saying why, only when it is not given.
+POSTGRES_URL = os.environ.get("MAELIS_DESK_TEST_POSTGRES")
+NO_POSTGRES = "MAELIS_DESK_TEST_POSTGRES non défini : pas de serveur PostgreSQL de test (test.sh en démarre un)"
+
+
+def fresh_postgres(url: str) -> str:
+    """Empty the test server's database (every table gone) and return its URL."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_spec(request, tmp_path):
+    """A new, empty desk database: a SQLite file, then the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "desk" / "desk.sqlite3")
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    return fresh_postgres(POSTGRES_URL)

@@ -9,12 +9,15 @@ from ..config import Settings
 from ..formatting import use_time_zone
 from ..maelis import MaelisClient
 from ..store import Cache, open_database
+from ..store.database import DatabaseUnavailable
+from ..store.migrations import SchemaTooNew
 from ..store.operators import Operators
 from ..store.payments import Payments
 from ..store.day import DayStore
 from .cancellations import CancelService
 from .clock import utcnow
 from .day import DayService
+from .errors import DatabaseUnreachable
 from .credentials import CredentialsGuard
 from .health import MaelisHealth
 from .journal import JournalService
@@ -66,7 +69,10 @@ class Desk:
     def open(cls, settings: Settings) -> "Desk":
         """Open the database (migrating it) and prepare, without calling it yet, the client."""
         use_time_zone(settings.tz)
-        open_database(settings.database_spec)
+        try:
+            open_database(settings.database_spec)
+        except (DatabaseUnavailable, SchemaTooNew) as exc:
+            raise DatabaseUnreachable(str(exc)) from exc
         client = None
         if not settings.offline:
             if not settings.maelis_url:

@@ -14,6 +14,7 @@ from ..maelis import MaelisAuthError, MaelisError, MaelisFault, MaelisProtocolEr
 
 EXIT_UNREACHABLE, EXIT_AUTH, EXIT_FAULT, EXIT_PROTOCOL, EXIT_REFUSED = 3, 4, 5, 6, 7
 EXIT_JOURNAL_BROKEN, EXIT_DENIED = 8, 9
+EXIT_DATABASE = 10
 
 
 class DeskError(Exception):
@@ -26,6 +27,13 @@ class DeskError(Exception):
         super().__init__(message)
         self.message = message
         self.detail = detail
+
+
+class DatabaseUnreachable(DeskError):
+    """The desk's database cannot be opened: no PostgreSQL driver, the server
+    does not answer, or its schema is newer than this desk knows (exit 10)."""
+
+    exit_code = EXIT_DATABASE
 
 
 class MaelisUnreachable(DeskError):

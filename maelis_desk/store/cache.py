@@ -15,7 +15,7 @@ from datetime import datetime
 import peewee
 
 from .. import domain
-from .database import db
+from .database import db, upsert
 from .fields import utc_text
 from .models import Family, FamilyWord, Invoice, InvoiceList, Regie, Setting
 
@@ -60,7 +60,7 @@ class Cache:
         if value is None:
             Setting.delete().where(Setting.key == key).execute()
             return
-        Setting.insert(key=key, value=value).on_conflict_replace().execute()
+        upsert(Setting.insert(key=key, value=value), [Setting.key], [Setting.value]).execute()
 
     # -- régies ---------------------------------------------------------------
 
@@ -68,7 +68,8 @@ class Cache:
         with db.atomic():
             Regie.delete().where(Regie.code.not_in([r.code for r in regies] or [-1])).execute()
             for position, r in enumerate(regies):
-                Regie.insert(code=r.code, label=r.label, position=position).on_conflict_replace().execute()
+                upsert(Regie.insert(code=r.code, label=r.label, position=position), [Regie.code],
+                       [Regie.label, Regie.position]).execute()
             self.set_setting("regies_fetched_at", utc_text(fetched_at))
 
     def load_regies(self) -> tuple[list[domain.Regie], datetime | None]:
@@ -85,14 +86,15 @@ class Cache:
             existing = Family.get_or_none(Family.number == family.number)
             if existing is not None and existing.complete and not family.complete:
                 return  # a summary knows less than the dossier we have
-            Family.insert(
+            upsert(Family.insert(
                 number=family.number,
                 data=family.to_json(),
                 summary=json.dumps(family.summary_json(), ensure_ascii=False, separators=(",", ":")),
                 complete=family.complete,
                 fetched_at=fetched_at,
                 opened_at=fetched_at if opened else (existing.opened_at if existing else None),
-            ).on_conflict_replace().execute()
+            ), [Family.number], [Family.data, Family.summary, Family.complete, Family.fetched_at,
+                                 Family.opened_at]).execute()
             FamilyWord.delete().where(FamilyWord.family == family.number).execute()
             words = {w for text in family.search_words() for w in normalise(text)}
             FamilyWord.insert_many(
@@ -186,11 +188,13 @@ class Cache:
                     '"data" = excluded."data"',
                     rows,
                 )
-            InvoiceList.insert(
+            upsert(InvoiceList.insert(
                 family=family, regie=regie, fetched_at=fetched_at, checked_at=fetched_at,
                 to_pay=sum(1 for i in invoices if i.to_pay_at_regie),
                 invoices=count, last_invoice=newest, digest=digest,
-            ).on_conflict_replace().execute()
+            ), [InvoiceList.family, InvoiceList.regie],
+                [InvoiceList.fetched_at, InvoiceList.checked_at, InvoiceList.to_pay, InvoiceList.invoices,
+                 InvoiceList.last_invoice, InvoiceList.digest]).execute()
         return before != digest
 
     def load_invoices(self, family: int, regie: int | None = None) -> dict[int, CachedList]:

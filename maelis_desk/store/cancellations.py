@@ -28,7 +28,7 @@ import peewee
 
 from ..domain import PaymentState
 from . import journal
-from .database import db
+from .database import db, writing
 from .models import Attempt, Cancellation, Outbox, Payment
 
 WITHDRAWN_FROM = (PaymentState.PENDING, PaymentState.REJECTED)
@@ -75,9 +75,7 @@ def _row(c: Cancellation) -> CancellationRow:
 
 
 def _writing():
-    if isinstance(db.obj, peewee.SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
-    return db.atomic()
+    return writing()
 
 
 def _withdraw(payment_id: str, now: datetime, desk: str, detail: str) -> None:

@@ -1,7 +1,11 @@
 """Opening the desk's database: a path (SQLite, the default) or a database URL.
 
-`sqlite:///path`, `postgresql://user@host/db`... go through playhouse.db_url,
-so PostgreSQL needs no change in the code above this module. A SQLite file is
+`sqlite:///path` goes through playhouse.db_url; `postgresql://user@host:port/db`
+opens PostgreSQL through psycopg 3 (the `postgres` extra), so PostgreSQL needs
+no change in the code above this module: the few dialect differences
+(upserts, write locks, the migrations' advisory lock) stay in store/.
+A missing driver or an unreachable server raises DatabaseUnavailable, whose
+message is French and names the server without its password. A SQLite file is
 created readable by its owner only, in WAL mode, with full fsync on commit:
 a recorded payment must survive a power cut.
 """
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee
 from playhouse.db_url import connect
@@ -61,6 +66,71 @@ def release_connection() -> None:
         db.close()
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be opened: no driver, or the server does not answer."""
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres(spec) -> bool:
+    return os.fspath(spec).startswith(POSTGRES_SCHEMES)
+
+
+def is_sqlite(database: peewee.Database | None = None) -> bool:
+    """Whether `database` (the bound one by default) is SQLite: for store/'s few dialect branches."""
+    database = database if database is not None else db.obj
+    return isinstance(database, peewee.SqliteDatabase)
+
+
+def writing():
+    """A write transaction. SQLite takes its write lock at BEGIN (IMMEDIATE);
+    PostgreSQL has no such mode: there the rows a transaction updates (a
+    counter row, an outbox entry) are locked until it ends, which is what
+    serialises two desks."""
+    if is_sqlite():
+        return db.atomic(lock_type="IMMEDIATE")
+    return db.atomic()
+
+
+def upsert(query, conflict_target, preserve):
+    """`INSERT ... ON CONFLICT (target) DO UPDATE SET col = excluded.col`,
+    the same on SQLite (3.24+) and PostgreSQL (SQLite's INSERT OR REPLACE is not)."""
+    return query.on_conflict(conflict_target=conflict_target, preserve=preserve)
+
+
+def public_url(spec) -> str:
+    """`spec` without its password, fit for a message or a log."""
+    text = os.fspath(spec)
+    if "://" not in text:
+        return text
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _postgres(text: str) -> peewee.Database:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise DatabaseUnavailable(
+            "Le pilote PostgreSQL (psycopg) n'est pas installé : "
+            "pip install 'maelis-desk[postgres]'."
+        ) from exc
+    parts = urlsplit(text)
+    return peewee.PostgresqlDatabase(
+        urlunsplit(parts._replace(scheme="postgresql")),
+        prefer_psycopg3=True,
+        # A desk waits a few seconds for its server, not a TCP timeout's minutes.
+        connect_timeout=5,
+    )
+
+
 def make_database(spec: str | os.PathLike) -> peewee.Database:
     """A peewee Database for a path or URL, not yet bound to the models."""
     text = os.fspath(spec)
@@ -68,6 +138,8 @@ def make_database(spec: str | os.PathLike) -> peewee.Database:
         if text.startswith("sqlite:///"):
             _private_file(Path(text[len("sqlite:///"):]))
             return connect(text, pragmas=SQLITE_PRAGMAS, lock_type=SQLITE_LOCK)
+        if is_postgres(text):
+            return _postgres(text)
         return connect(text)
     path = Path(text).expanduser()
     _private_file(path)
@@ -80,6 +152,19 @@ def open_database(spec: str | os.PathLike) -> peewee.Database:
 
     database = make_database(spec)
     db.initialize(database)
-    database.connect(reuse_if_open=True)
+    try:
+        database.connect(reuse_if_open=True)
+    except peewee.OperationalError as exc:
+        if not is_postgres(spec):
+            raise
+        raise DatabaseUnavailable(
+            f"Le serveur de base de données {public_url(spec)} ne répond pas ou refuse la connexion : "
+            f"vérifiez qu'il est démarré, son adresse et l'identifiant. ({_first_line(exc)})"
+        ) from exc
     migrate(database)
     return database
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

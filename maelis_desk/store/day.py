@@ -28,7 +28,7 @@ from ..domain_day import (
     CashCount, CashMovement as Movement, CashSession as Session, Closing, Counted, Docket as DocketData,
     DocketLine, DocketState, DocketType, Expected, MoveReason, SessionState,
 )
-from .database import db
+from .database import db, writing
 from .fields import AwareDateTimeField, JSONTextField
 from .models import BaseModel, Payment
 from .payments import from_cents, to_cents
@@ -136,9 +136,7 @@ class DayStore:
 
     def writing(self):
         """A write transaction: SQLite takes its write lock at BEGIN."""
-        if isinstance(db.obj, peewee.SqliteDatabase):
-            return db.atomic(lock_type="IMMEDIATE")
-        return db.atomic()
+        return writing()
 
     def next_number(self, key: str, year: int) -> int:
         """The next gap-free number of `key` this year; call inside the transaction that uses it."""

@@ -142,6 +142,10 @@ MIGRATIONS: list[tuple[int, str, object]] = [
 LATEST = MIGRATIONS[-1][0]
 
 
+# The advisory lock's key on PostgreSQL: any 64-bit number, the same for every desk.
+MIGRATION_LOCK = 0x4D61656C69734431  # "MaelisD1"
+
+
 class SchemaTooNew(RuntimeError):
     pass
 
@@ -155,9 +159,15 @@ def current_version(database: peewee.Database) -> int:
 
 def migrate(database: peewee.Database) -> int:
     """Apply the missing steps; return the schema version reached."""
-    # IMMEDIATE: two desks starting at once on one SQLite file migrate one after the other.
-    lock = {"lock_type": "IMMEDIATE"} if isinstance(database, peewee.SqliteDatabase) else {}
-    with database.atomic(**lock):
+    # Two desks starting at once migrate one after the other. SQLite: the write
+    # lock taken at BEGIN (IMMEDIATE). PostgreSQL: a transaction-scoped advisory
+    # lock (released at COMMIT or ROLLBACK, also when the desk dies), taken
+    # before the version is read; DDL is transactional there, so a step that
+    # fails leaves nothing half-made.
+    sqlite = isinstance(database, peewee.SqliteDatabase)
+    with database.atomic(**({"lock_type": "IMMEDIATE"} if sqlite else {})):
+        if not sqlite:
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         version = current_version(database)
         if version > LATEST:
             raise SchemaTooNew(

@@ -21,7 +21,7 @@ import peewee
 from ..domain import PaymentState
 from . import journal
 from .cancellations import settle_waiting
-from .database import db
+from .database import db, writing
 from .fields import utc_text
 from .models import Attempt, Outbox, Payment, ReceiptCounter
 
@@ -114,9 +114,7 @@ class Payments:
     def _writing(self):
         # SQLite: take the write lock at BEGIN so the check and the insert see
         # the same database; PostgreSQL: the counter row's lock does it.
-        if isinstance(db.obj, peewee.SqliteDatabase):
-            return db.atomic(lock_type="IMMEDIATE")
-        return db.atomic()
+        return writing()
 
     # -- recording ------------------------------------------------------------
 

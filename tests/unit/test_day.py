@@ -48,7 +48,7 @@ def invoice(number: int, amount: str = "5000") -> Invoice:
 
 
 class World:
-    """A desk's services on a fresh SQLite file: cache, payments, day."""
+    """A desk's services on a fresh database (SQLite file or PostgreSQL): cache, payments, day."""
 
     def __init__(self, path, desk="guichet-1", operator="Agnès"):
         self.database = open_database(path)
@@ -73,8 +73,8 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path):
-    w = World(tmp_path / "desk.sqlite3")
+def world(database_spec):
+    w = World(database_spec)
     yield w
     w.database.close()
 
@@ -280,9 +280,9 @@ def test_cheque_docket_draft_validate_lock(world):
     assert world.day.validate_docket(world.day.create_docket(102, DocketType.ESPECES).id).number == "B-102-2026-0003"
 
 
-def test_cancelled_payments_leave_the_draft_and_the_expected(tmp_path):
+def test_cancelled_payments_leave_the_draft_and_the_expected(database_spec):
     cancelled: set[str] = set()
-    w = World(tmp_path / "c.sqlite3")
+    w = World(database_spec)
     w.day._cancelled = lambda ids: {i for i in ids if i in cancelled}
     try:
         w.day.open_session(Decimal("0"))
@@ -297,10 +297,10 @@ def test_cancelled_payments_leave_the_draft_and_the_expected(tmp_path):
         w.database.close()
 
 
-def test_docket_numbers_are_gap_free_under_concurrency(tmp_path):
+def test_docket_numbers_are_gap_free_under_concurrency(database_spec):
     """Four desks' threads (own connections to one SQLite file) build and
     validate dockets of one régie at once: numbers 1..N, none twice, none missing."""
-    w = World(tmp_path / "n.sqlite3")
+    w = World(database_spec)
     w.day.open_session(Decimal("0"))
     types = [DocketType.CHEQUE, DocketType.CESU, DocketType.ANCV, DocketType.ESPECES]
     rounds = 6

@@ -304,8 +304,8 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def service(tmp_path):
-    database = open_database(tmp_path / "desk.sqlite3")
+def service(database_spec):
+    database = open_database(database_spec)
     cache = Cache()
     cache.save_invoices(1312, 102, [inv(8, "28.98"), inv(9, "10.00", paid="4.00"),
                                     inv(10, "7", transmitted=datetime(2023, 5, 2, tzinfo=PLUS1))], NOW)
@@ -376,8 +376,8 @@ def test_record_refuses_what_the_rules_refuse(service):
     assert service.record(PaymentRequest(1312, 101, [3], Decimal("10"), Mode.CESU, {})).receipt == "101-2026-000001"
 
 
-def test_receipt_year_is_the_paris_year(tmp_path):
-    database = open_database(tmp_path / "y.sqlite3")
+def test_receipt_year_is_the_paris_year(database_spec):
+    database = open_database(database_spec)
     try:
         cache = Cache()
         cache.save_invoices(1312, 102, [inv(8)], NOW)

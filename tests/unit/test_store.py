@@ -8,6 +8,7 @@ import stat
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import peewee
 import pytest
 
 from maelis_desk import domain
@@ -24,8 +25,8 @@ CRECHES = domain.Regie(101, "CRÈCHES")
 
 
 @pytest.fixture
-def database(tmp_path):
-    database = open_database(tmp_path / "desk" / "cache.sqlite3")
+def database(database_spec):
+    database = open_database(database_spec)
     yield database
     database.close()
 
@@ -131,8 +132,8 @@ def test_data_survives_reopening(tmp_path):
         database.close()
 
 
-def test_a_newer_schema_is_refused_in_french(tmp_path):
-    path = tmp_path / "future.sqlite3"
+def test_a_newer_schema_is_refused_in_french(database_spec):
+    path = database_spec
     database = open_database(path)
     models.SchemaVersion.create(version=LATEST + 1, applied_at=T0)
     with pytest.raises(SchemaTooNew) as refused:
@@ -142,10 +143,9 @@ def test_a_newer_schema_is_refused_in_french(tmp_path):
     database.close()
     with pytest.raises(SchemaTooNew):
         open_database(path)
-    db.obj.close()
     # nothing was changed by the refusal
-    with sqlite3.connect(path) as raw:
-        assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == LATEST + 1
+    assert models.SchemaVersion.select(peewee.fn.MAX(models.SchemaVersion.version)).scalar() == LATEST + 1
+    db.obj.close()
 
 
 def test_a_database_of_the_previous_release_is_migrated(tmp_path):
