@@ -255,24 +255,38 @@ def _insert_sql(model, names: list[str]) -> str:
     return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
 
 
-def bulk_save(work: list, fetched_at: datetime) -> None:
+def bulk_save(work: list, fetched_at: datetime, *, opened_at=None, checked_at=None) -> None:
     """Write the rows Cache.save_family(opened=True) and Cache.save_invoices
     write for a fresh database, with executemany: the fast way to reach the
     city's scale before measuring the real API on top of it. `check_bulk_rows`
-    proves, at every run, that these are the API's rows exactly."""
+    proves, at every run, that these are the API's rows exactly.
+
+    `opened_at(number)` and `checked_at(number, regie)`, when given, say when
+    a family was last opened at a desk (None: never) and when a list was read
+    (tests/perf/bench_sync.py spreads them); by default both are `fetched_at`,
+    as the API writes them."""
     from maelis_desk.store import models, normalise
     from maelis_desk.store.cache import _stored
+    from maelis_desk.store.sync import list_facts
     from maelis_desk.store.fields import utc_text
+
+    def text(moment):
+        return utc_text(moment) if moment is not None else None
 
     when = utc_text(fetched_at)
     families, words, lists, invoices = [], [], [], []
     for fam, by_regie in work:
         summary = json.dumps(fam.summary_json(), ensure_ascii=False, separators=(",", ":"))
-        families.append((fam.number, models.Family.data.db_value(fam.to_json()), summary, fam.complete, when, when))
-        found = {w for text in fam.search_words() for w in normalise(text)}
+        opened = when if opened_at is None else text(opened_at(fam.number))
+        families.append((fam.number, models.Family.data.db_value(fam.to_json()), summary, fam.complete, when,
+                         opened))
+        found = {w for text_ in fam.search_words() for w in normalise(text_)}
         words += [(w[:64], fam.number) for w in sorted(found)]
         for code, invs in by_regie.items():
-            lists.append((fam.number, code, when, when, sum(1 for i in invs if i.to_pay_at_regie)))
+            count, newest, digest = list_facts(invs)
+            read = when if checked_at is None else utc_text(checked_at(fam.number, code))
+            lists.append((fam.number, code, read, read, sum(1 for i in invs if i.to_pay_at_regie), count,
+                          text(newest), digest))
             invoices += [(code, i.number, fam.number, _stored(i)) for i in invs]
     conn = db.connection()
     with db.atomic():
@@ -280,8 +294,8 @@ def bulk_save(work: list, fetched_at: datetime) -> None:
             _insert_sql(models.Family, ["number", "data", "summary", "complete", "fetched_at", "opened_at"]), families
         )
         conn.executemany(_insert_sql(models.FamilyWord, ["word", "family"]), words)
-        conn.executemany(_insert_sql(models.InvoiceList, ["family", "regie", "fetched_at", "checked_at", "to_pay"]),
-                         lists)
+        conn.executemany(_insert_sql(models.InvoiceList, ["family", "regie", "fetched_at", "checked_at", "to_pay",
+                                                          "invoices", "last_invoice", "digest"]), lists)
         conn.executemany(_insert_sql(models.Invoice, ["regie", "number", "family", "data"]), invoices)
 
 
