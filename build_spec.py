@@ -1,7 +1,7 @@
 """Build the desk as a stand-alone folder with PyInstaller.
 
-    .venv/bin/pip install pyinstaller
-    .venv/bin/python build_spec.py            # → dist/maelis-desk/
+    scripts/build-desk.sh                     # → dist/maelis-desk/ and its .tar.gz
+    (or, with PyInstaller in .venv: .venv/bin/python build_spec.py)
 
 The bundle carries the demo Maelis' WSDLs and data (the client needs no
 WSDL on disk: it fetches them from the configured Maelis and keeps a copy),
@@ -16,6 +16,24 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+BUILD = ROOT / "build"  # PyInstaller's work folder, the spec file and the entry script
+DIST = ROOT / "dist"
+
+# maelis_desk/__main__.py imports `.cli`: run as a top-level script it has no package, so
+# the bundle starts from this script, which imports the package like `python -m maelis_desk`.
+ENTRY = """import sys
+
+from maelis_desk.__main__ import main
+
+sys.exit(main())
+"""
+
+
+def entry_script() -> Path:
+    path = BUILD / "entry" / "maelis_desk_entry.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(ENTRY, encoding="utf-8")
+    return path
 
 
 def pyinstaller_args() -> list[str]:
@@ -25,8 +43,13 @@ def pyinstaller_args() -> list[str]:
         (ROOT / "maelis_desk" / "resources", "maelis_desk/resources"),
     ]
     args = [
-        str(ROOT / "maelis_desk" / "__main__.py"),
+        str(entry_script()),
         "--name", "maelis-desk",
+        # this checkout's package, whatever else the environment has installed
+        "--paths", str(ROOT),
+        "--distpath", str(DIST),
+        "--workpath", str(BUILD),
+        "--specpath", str(BUILD),
         "--noconfirm",
         "--clean",
         "--windowed" if sys.platform in ("win32", "darwin") else "--console",
