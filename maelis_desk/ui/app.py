@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 from .. import config, launcher
 from ..config import Settings, SettingsError
 from ..services import DeskError
-from . import worker
+from . import startup_probe, worker
 from .theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,10 @@ def run_gui(args) -> int:
 def _run_once(app: QApplication, settings: Settings) -> tuple[int, bool]:
     from .main_window import MainWindow
 
+    probe = None
+    if startup_probe.requested():  # tests/perf/bench_startup.py; unset at a counter
+        probe = startup_probe.StartupProbe(startup_probe.requested())
+        probe.mark("gui")
     with ExitStack() as opened:
         try:
             # No event loop runs yet: opening the database (and migrating it) cannot freeze a window.
@@ -151,8 +155,14 @@ def _run_once(app: QApplication, settings: Settings) -> tuple[int, bool]:
             QMessageBox.critical(None, APP_NAME, f"Le poste ne peut pas démarrer : {message}")
             return 1, False
         opened.callback(worker.shutdown, 1.0)  # first on leaving: no background job outlives its desk
+        if probe:
+            probe.mark("desk")
         window = MainWindow(desk, desk.settings)
+        if probe:
+            probe.mark("window")
         window.show_on_screen()
+        if probe:
+            probe.watch(window)
         code = app.exec()
         restart = window.restart_requested
         window.deleteLater()

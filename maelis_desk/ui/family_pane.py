@@ -538,8 +538,13 @@ class FamilyPane(QWidget):
         self._warm_target = count
         QTimer.singleShot(0, self, self._warm_step)
 
+    @property
+    def warming_up(self) -> bool:
+        """Pages are still being built ahead (warm_up)."""
+        return self.view is None and len(self._pages) < self._warm_target
+
     def _warm_step(self) -> None:
-        if self.view is not None or len(self._pages) >= self._warm_target:
+        if not self.warming_up:
             return
         if not self._pages:
             self.content.ensurePolished()  # the header and the detail, styled once, ahead
