@@ -55,6 +55,8 @@ def _connection_options(g) -> None:
     g.add_argument("--password", help="mot de passe Maelis (MAELIS_DESK_PASSWORD ; sinon le trousseau du système)")
     g.add_argument("--database", help="chemin ou URL de la base locale (MAELIS_DESK_DATABASE)")
     g.add_argument("--timeout", help="délai de réponse de Maelis en secondes (MAELIS_DESK_TIMEOUT, défaut 5)")
+    g.add_argument("--desk-code", metavar="CODE", help="le code de ce poste, sur chaque paiement et dans ses "
+                   "numéros de quittance (MAELIS_DESK_CODE) ; défaut : tiré du nom de la machine")
     g.add_argument("--offline", action="store_true", help="ne jamais interroger Maelis (MAELIS_DESK_OFFLINE)")
     g.add_argument("--operator", metavar="LOGIN", help="l'opérateur qui agit (MAELIS_DESK_OPERATOR) ; son mot de "
                    "passe : MAELIS_DESK_OPERATOR_PASSWORD ou demandé")
@@ -131,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("receipt", parents=[common], help="réimprimer la quittance d'un paiement (PDF)")
     p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-000001")
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
+
+    p = sub.add_parser("desk", parents=[common], help="ce poste : son nom, son code, sa base")
+    p.add_argument("--json", action="store_true")
 
     cli_day.add_commands(sub, common, positive_int)  # session, docket, statement
     cli_audit.add_parsers(sub, common)
@@ -310,6 +315,7 @@ def payment_json(record) -> dict[str, Any]:
         "invoices": record.invoices,
         "operator": record.operator,
         "desk": record.desk,
+        "desk_code": record.desk_code,
         "created_at": record.created_at.isoformat(),
         "state": record.state.value,
         "attempts": record.attempts,
@@ -406,7 +412,20 @@ def cmd_receipt(desk, args) -> int:
     return EXIT_OK
 
 
+def cmd_desk(desk, args) -> int:
+    facts = desk.identity()
+    if args.json:
+        print(json.dumps(facts, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    set_here = "" if facts["code_set"] else " (tiré du nom du poste ; --desk-code ou MAELIS_DESK_CODE pour le fixer)"
+    print(f"Poste : {facts['name']}")
+    print(f"Code du poste : {facts['code']}{set_here}")
+    print(f"Base : {facts['database']} ({'partagée par les postes' if facts['shared'] else 'propre à ce poste'})")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable] = {
+    "desk": cmd_desk,
     "regies": cmd_regies,
     "families": cmd_families,
     "family": cmd_family,

@@ -3,7 +3,7 @@
 Sources, the later winning: built-in defaults, the settings file
 (`settings.json` in the user config folder, never a password), environment
 variables (`MAELIS_DESK_URL`, `_USER`, `_PASSWORD`, `_DATABASE`, `_TIMEOUT`,
-`_OFFLINE`, `_OPERATOR`, `_TZ`, and the transmission's `_SETTLE_SECONDS`,
+`_OFFLINE`, `_OPERATOR`, `_CODE` (the desk's code), `_TZ`, and the transmission's `_SETTLE_SECONDS`,
 `_BACKOFF_SECONDS`, `_LEASE_SECONDS`), then command-line options. Nothing
 else in the desk reads the environment for a setting. The password comes from
 the command line or environment, else from the system keyring; it is never
@@ -26,6 +26,8 @@ from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+
+from .domain import desk_code_from, desk_code_problem
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class Settings:
     offline: bool = False
     operator: str = field(default_factory=_default_operator)  # the cashier's name on receipts
     desk: str = field(default_factory=socket.gethostname)  # this workstation
+    # its code on every payment (and in its receipt numbers); None: derived from `desk`
+    desk_code: str | None = None
     home: Path = field(default_factory=data_dir)  # the desk's data folder
     demo_families: int = 300
     demo_url: str | None = None  # set by the launcher once the built-in demo Maelis runs
@@ -79,6 +83,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def code(self) -> str:
+        """This desk's code: the one set, else derived from its name (domain.desk_code_from)."""
+        return self.desk_code or desk_code_from(self.desk)
 
     @property
     def transmission_settle(self) -> float:
@@ -127,6 +136,7 @@ _ENV = {
     "timeout": "MAELIS_DESK_TIMEOUT",
     "offline": "MAELIS_DESK_OFFLINE",
     "operator": "MAELIS_DESK_OPERATOR",
+    "desk_code": "MAELIS_DESK_CODE",
     "timezone": "MAELIS_DESK_TZ",
     "settle_seconds": "MAELIS_DESK_SETTLE_SECONDS",
     "backoff_seconds": "MAELIS_DESK_BACKOFF_SECONDS",
@@ -139,6 +149,17 @@ RECEIPT_PAPERS = {"a4": "A4", "ticket80": "Ticket 80 mm (imprimante de comptoir)
 
 class SettingsError(ValueError):
     """A setting has a value the desk cannot use (message in French)."""
+
+
+def parse_desk_code(text: str) -> str | None:
+    """A desk code as typed (lower case accepted); None when empty (derived from the name)."""
+    code = text.strip().upper()
+    if not code:
+        return None
+    problem = desk_code_problem(code)
+    if problem:
+        raise SettingsError(problem[0].upper() + problem[1:] + ".")
+    return code
 
 
 def _coerce(name: str, value):
@@ -173,6 +194,8 @@ def _coerce(name: str, value):
         if paper not in RECEIPT_PAPERS:
             raise SettingsError(f"Papier des quittances inconnu : « {value} » (a4 ou ticket80).")
         return paper
+    if name == "desk_code":
+        return parse_desk_code(str(value))
     if name == "demo_families":
         return int(value)
     if name == "regie_modes":
@@ -199,6 +222,7 @@ def settings_from_args(args) -> Settings:
             "timeout": getattr(args, "timeout", None),
             "offline": getattr(args, "offline", None),
             "operator": getattr(args, "operator", None),
+            "desk_code": getattr(args, "desk_code", None),
         }
     )
 

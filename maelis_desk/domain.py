@@ -341,6 +341,36 @@ _PAYMENT_STATE_LABELS = {
 }
 
 
+# --- desks -----------------------------------------------------------------------
+
+#: A desk's code: a few capitals and digits, unique among the desks of a régie;
+#: recorded on every payment it takes.
+DESK_CODE_MAX = 8
+_DESK_CODE = re.compile(f"[A-Z0-9]{{1,{DESK_CODE_MAX}}}")
+
+
+def desk_code_problem(code: str) -> str | None:
+    """Why `code` cannot be a desk's code, in French; None when it can."""
+    if not _DESK_CODE.fullmatch(code):
+        return (f"le code du poste « {code} » doit faire de 1 à {DESK_CODE_MAX} caractères, "
+                "lettres majuscules sans accent et chiffres (par exemple A, C2, ACCUEIL)")
+    return None
+
+
+def desk_code_from(name: str) -> str:
+    """A desk's default code, from its name (the host name): its first label,
+    upper-cased, letters and digits only; a long one keeps its first four and
+    last four characters, where host names of one site usually differ
+    (« mairie-caisse-01 » → MAIRSE01). Set the code when two desks' names would
+    give the same one."""
+    import unicodedata
+
+    label = name.split(".")[0]
+    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().upper()
+    code = "".join(c for c in plain if c.isascii() and c.isalnum()) or "POSTE"
+    return code if len(code) <= DESK_CODE_MAX else code[:4] + code[-4:]
+
+
 @dataclass(frozen=True)
 class InvoiceLine:
     number: int

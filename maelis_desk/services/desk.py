@@ -9,7 +9,7 @@ from ..config import Settings
 from ..formatting import use_time_zone
 from ..maelis import MaelisClient
 from ..store import Cache, open_database
-from ..store.database import DatabaseUnavailable
+from ..store.database import DatabaseUnavailable, is_postgres, public_url
 from ..store.migrations import SchemaTooNew
 from ..store.operators import Operators
 from ..store.payments import Payments
@@ -46,7 +46,7 @@ class Desk:
         self.credentials = CredentialsGuard(self.cache, client)
         self.payments = PaymentService(
             self.cache, self.payments_store, operators=self.operators, desk=settings.desk, clock=clock,
-            day=self.day, mode_overrides=settings.regie_modes,
+            day=self.day, mode_overrides=settings.regie_modes, desk_code=settings.code,
         )
         self.cancellations = CancelService(self.payments_store, self.operators, desk=settings.desk, clock=clock)
         self.journal = JournalService(self.operators, clock=clock)
@@ -60,6 +60,16 @@ class Desk:
             credentials=self.credentials,
         )
 
+    def identity(self) -> dict:
+        """This desk as the CLI and the settings show it: name, code, database (without its password)."""
+        return {
+            "name": self.settings.desk,
+            "code": self.settings.code,
+            "code_set": self.settings.desk_code is not None,
+            "database": public_url(self.settings.database_spec),
+            "shared": is_postgres(self.settings.database_spec),
+        }
+
     @property
     def operator(self):
         """The operator at the counter now (domain.Operator); see services/operators.py."""
@@ -70,7 +80,7 @@ class Desk:
         """Open the database (migrating it) and prepare, without calling it yet, the client."""
         use_time_zone(settings.tz)
         try:
-            open_database(settings.database_spec)
+            open_database(settings.database_spec, desk_code=settings.code)
         except (DatabaseUnavailable, SchemaTooNew) as exc:
             raise DatabaseUnreachable(str(exc)) from exc
         client = None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..domain import ZERO, Action, Invoice, PaymentState
+from ..domain import ZERO, Action, Invoice, PaymentState, desk_code_from
 from ..formatting import AmountError, desk_tz, euros, parse_amount
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
@@ -211,12 +211,13 @@ class PaymentService:
     """Recording payments; the desk's identity goes on each receipt."""
 
     def __init__(self, cache: Cache, payments: Payments, *, operators: OperatorService, desk: str, clock, day,
-                 mode_overrides: dict[str, list[str]] | None = None):
+                 mode_overrides: dict[str, list[str]] | None = None, desk_code: str | None = None):
         self.cache = cache
         self.day = day  # services/day.DayService: every payment belongs to the open cash session
         self.payments = payments
         self.operators = operators  # who is at the counter: their role is checked here
         self.desk = desk
+        self.desk_code = desk_code or desk_code_from(desk)  # on every payment (domain.desk_code_from)
         self.desk_id = f"{desk}:{uuid.uuid4().hex[:8]}"  # this process, for leases
         self.clock = clock
         self.mode_overrides = mode_overrides
@@ -280,6 +281,7 @@ class PaymentService:
             operator=operator.full_name,
             operator_login=None if operator.implicit else operator.login,
             desk=self.desk,
+            desk_code=self.desk_code,
             created_at=now,
             year=now.astimezone(desk_tz()).year,
             desk_id=self.desk_id,

@@ -74,7 +74,7 @@ def _rows(payment: PaymentRecord) -> list[tuple[str, str]]:
     for key, value in payment.details.items():
         label = _DETAIL_LABELS.get(key, key)
         rows.append((label, euros(Decimal(value)) if key in _MONEY_DETAILS else str(value)))
-    rows += [("Encaissé par", payment.operator), ("Poste", payment.desk)]
+    rows += [("Encaissé par", payment.operator), ("Poste", f"{payment.desk} (code {payment.desk_code})")]
     return rows
 
 

@@ -146,8 +146,9 @@ def make_database(spec: str | os.PathLike) -> peewee.Database:
     return peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, lock_type=SQLITE_LOCK)
 
 
-def open_database(spec: str | os.PathLike) -> peewee.Database:
-    """Bind the models to the database at `spec` and bring its schema up to date."""
+def open_database(spec: str | os.PathLike, *, desk_code: str | None = None) -> peewee.Database:
+    """Bind the models to the database at `spec` and bring its schema up to date
+    (`desk_code`: this desk's, given to the payments recorded before schema 9)."""
     from .migrations import migrate
 
     database = make_database(spec)
@@ -161,7 +162,7 @@ def open_database(spec: str | os.PathLike) -> peewee.Database:
             f"Le serveur de base de données {public_url(spec)} ne répond pas ou refuse la connexion : "
             f"vérifiez qu'il est démarré, son adresse et l'identifiant. ({_first_line(exc)})"
         ) from exc
-    migrate(database)
+    migrate(database, desk_code)
     return database
 
 

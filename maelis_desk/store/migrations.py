@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from datetime import datetime, timezone
 
 import peewee
 from playhouse import migrate as pw_migrate
 
+from ..domain import desk_code_from
 from . import models
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,16 @@ def _v8_operators_journal(database: peewee.Database) -> None:
                                                               "action": "migration", "outcome": outbox[p.id]})
 
 
+def _v9_desk_code(database: peewee.Database, desk_code: str) -> None:
+    """Each payment names the code of the desk that took it. The payments taken
+    before get this desk's: until now each desk had its own database."""
+    table = models.Payment._meta.table_name
+    if "desk_code" in {c.name for c in database.get_columns(table)}:
+        return
+    field = peewee.CharField(max_length=8, default=desk_code)
+    pw_migrate.migrate(pw_migrate.SchemaMigrator.from_database(database).add_column(table, "desk_code", field))
+
+
 # A new database gets the current models' tables at once and LATEST as its
 # version (Vorta's way); an existing one runs the steps above its version.
 # Steps create tables from the current models, so a step that adds a column
@@ -137,6 +149,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (6, "cash sessions and dockets", _v6_cash_day),
     (7, "scheduled refresh: list facts and passes", _v7_sync_progress),
     (8, "operators, cancellations, journal", _v8_operators_journal),
+    (9, "payments: the desk's code", _v9_desk_code),
 ]
 
 LATEST = MIGRATIONS[-1][0]
@@ -157,8 +170,11 @@ def current_version(database: peewee.Database) -> int:
     return row or 0
 
 
-def migrate(database: peewee.Database) -> int:
-    """Apply the missing steps; return the schema version reached."""
+def migrate(database: peewee.Database, desk_code: str | None = None) -> int:
+    """Apply the missing steps; return the schema version reached. `desk_code`:
+    this desk's, for the steps that need it (default: derived from the host name)."""
+    if desk_code is None:
+        desk_code = desk_code_from(socket.gethostname())
     # Two desks starting at once migrate one after the other. SQLite: the write
     # lock taken at BEGIN (IMMEDIATE). PostgreSQL: a transaction-scoped advisory
     # lock (released at COMMIT or ROLLBACK, also when the desk dies), taken
@@ -186,7 +202,7 @@ def migrate(database: peewee.Database) -> int:
             if number <= version:
                 continue
             log.info("Database migration %d: %s", number, name)
-            step(database)
+            step(database, desk_code) if step is _v9_desk_code else step(database)
             models.SchemaVersion.create(version=number, applied_at=datetime.now(timezone.utc))
             version = number
     return version

@@ -130,6 +130,7 @@ class Payment(BaseModel):
     invoices = JSONTextField()  # [{number, id, label, share, expected_paid}], in the order sent
     operator = peewee.CharField(max_length=100)  # the name printed on the receipt
     desk = peewee.CharField(max_length=100)
+    desk_code = peewee.CharField(max_length=8)  # the desk's code (domain.desk_code_problem; schema 9)
     created_at = AwareDateTimeField()
     session = peewee.IntegerField(null=True, index=True)  # the cash session it was taken in (store/day.py)
     operator_login = peewee.CharField(max_length=64, null=True, index=True)  # the account (schema 7)

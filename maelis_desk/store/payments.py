@@ -56,6 +56,7 @@ class PaymentRecord:
     invoices: list[dict[str, Any]]  # number, id, label, share (str), expected_paid (str)
     operator: str
     desk: str
+    desk_code: str
     created_at: datetime
     state: PaymentState
     attempts: int = 0
@@ -93,6 +94,7 @@ def _record(p: Payment, o: Outbox | None) -> PaymentRecord:
         invoices=p.invoices,
         operator=p.operator,
         desk=p.desk,
+        desk_code=p.desk_code,
         created_at=p.created_at,
         operator_login=p.operator_login,
         state=o.state if o else PaymentState.CONFIRMED,
@@ -127,6 +129,7 @@ class Payments:
         mode: str,
         operator: str,
         desk: str,
+        desk_code: str,
         created_at: datetime,
         year: int,
         desk_id: str,
@@ -163,6 +166,7 @@ class Payments:
                 invoices=facts["invoices"],
                 operator=operator,
                 desk=desk,
+                desk_code=desk_code,
                 created_at=created_at,
                 session=facts.get("session"),
                 operator_login=operator_login,

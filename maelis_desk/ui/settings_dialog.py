@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from .. import config
 from ..config import Settings, SettingsError
+from ..domain import DESK_CODE_MAX, desk_code_from
 from ..services.connection import test_connection
 from .worker import Latest, error_text, network_pool
 
@@ -84,6 +85,15 @@ class SettingsDialog(QDialog):
         self.operator = QLineEdit(settings.operator)
         self.operator.setToolTip("Le nom du caissier ou de la caissière, imprimé sur les reçus.")
 
+        self.desk_code = QLineEdit(settings.desk_code or "")
+        self.desk_code.setObjectName("deskCode")
+        self.desk_code.setMaxLength(DESK_CODE_MAX)
+        self.desk_code.setPlaceholderText(settings.code)
+        self.desk_code.setToolTip(
+            "Le code de ce poste, sur chaque paiement et dans ses numéros de quittance ; différent pour chaque\n"
+            f"poste de la régie. Vide : tiré du nom de la machine ({settings.desk} → {desk_code_from(settings.desk)})."
+        )
+
         self.receipt_paper = QComboBox()
         self.receipt_paper.setObjectName("receiptPaper")
         for key, label in config.RECEIPT_PAPERS.items():
@@ -99,6 +109,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Délai de réponse :", self.timeout)
         form.addRow("&Base locale (cache) :", db_widget)
         form.addRow("&Opérateur (caisse) :", self.operator)
+        form.addRow("&Code du poste :", self.desk_code)
         form.addRow("&Quittances sur :", self.receipt_paper)
         for field, label in ((self.database, "Base locale (cache)"), (self.url, "Adresse de Maelis")):
             field.setAccessibleName(label)
@@ -154,6 +165,7 @@ class SettingsDialog(QDialog):
             timeout=float(self.timeout.value()),
             database=self.database.text().strip() or None,
             operator=self.operator.text().strip() or self.settings.operator,
+            desk_code=config.parse_desk_code(self.desk_code.text()),
             receipt_paper=self.receipt_paper.currentData() or "a4",
         )
 

@@ -95,6 +95,18 @@ def test_save_writes_settings_without_password_and_asks_to_restart(qtbot, settin
     assert "demo" not in json.dumps(stored) or stored.get("user") == "demo"
 
 
+def test_the_desk_code_is_shown_derived_and_can_be_set(qtbot, settings_dialog, settings):
+    from maelis_desk.domain import desk_code_from
+
+    field = settings_dialog.desk_code
+    assert field.text() == "" and field.placeholderText() == desk_code_from(settings.desk)
+    field.setText("c2")
+    assert settings_dialog.edited_settings().code == "C2"
+    field.setText("C-2")
+    with pytest.raises(config.SettingsError, match="Le code du poste"):
+        settings_dialog.edited_settings()
+
+
 def test_restart_from_settings_closes_the_window(qtbot, window):
     dialog = window.open_settings()
     dialog.save()

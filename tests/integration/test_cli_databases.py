@@ -10,7 +10,14 @@ import socket
 import subprocess
 import sys
 
+from maelis_desk.domain import desk_code_from
+from maelis_desk.store.database import public_url
+
 from integration_helpers import DEMO_FAMILY
+
+
+def socket_code() -> str:
+    return desk_code_from(socket.gethostname())
 
 
 def run(*args, url=None, env_extra=None, code=None, timeout=90):
@@ -35,6 +42,14 @@ def test_regies_and_a_payment_sent_on_either_database(simulator, database_spec):
                "--mode", "carte", "--card-reference", "A1", "--no-transmit", "--json", url=simulator.url)
     assert paid.returncode == 0, paid.stderr
     receipt = json.loads(paid.stdout)["receipt"]
+    assert json.loads(paid.stdout)["desk_code"] == socket_code()  # derived from the host name
+    other = run(*db, "--desk-code", "b2", "desk", "--json")
+    assert other.returncode == 0, other.stderr
+    assert json.loads(other.stdout) == {"name": socket.gethostname(), "code": "B2", "code_set": True,
+                                        "database": public_url(database_spec),
+                                        "shared": database_spec.startswith("postgresql://")}
+    shown = run(*db, "desk", env_extra={"MAELIS_DESK_CODE": "c3"})
+    assert "Code du poste : C3\n" in shown.stdout and "secret" not in shown.stdout
     waiting = json.loads(run(*db, "outbox", "--json", url=simulator.url).stdout)
     assert [p["receipt"] for p in waiting] == [receipt]
     sent = run(*db, "transmit", url=simulator.url)

@@ -189,3 +189,35 @@ def test_the_null_keyring_is_no_keyring():
 
     assert not cfg.keyring_available()
     assert cfg.store_password("https://m/s", "agent", "secret") is False
+
+
+# -- the desk's code (issue 10 point 2) -------------------------------------------------
+
+
+@pytest.mark.parametrize("name, code", [
+    ("caisse-1", "CAISSE1"), ("mairie-caisse-01", "MAIRSE01"), ("mairie-caisse-02", "MAIRSE02"),
+    ("régie-crèche.mairie.local", "REGIECHE"), ("DESKTOP-7H3K9QZ", "DESKK9QZ"), ("---", "POSTE"), ("a", "A"),
+])
+def test_the_desk_code_is_derived_from_the_host_name(name, code):
+    from maelis_desk.domain import desk_code_from, desk_code_problem
+
+    assert desk_code_from(name) == code and desk_code_problem(code) is None
+    assert Settings(desk=name).code == code
+
+
+def test_the_desk_code_set_by_file_environment_or_option_wins(env):
+    assert load_settings(env=env).desk_code is None
+    write_file(env, {"desk_code": "b"})
+    assert load_settings(env=env).code == "B"
+    assert load_settings(env={**env, "MAELIS_DESK_CODE": " c2 "}).code == "C2"
+    assert load_settings({"desk_code": "ACCUEIL"}, env={**env, "MAELIS_DESK_CODE": "C2"}).code == "ACCUEIL"
+    # kept by the settings file
+    save_settings(load_settings({"desk_code": "d"}, env=env), env=env)
+    assert json.loads(settings_file(env).read_text(encoding="utf-8"))["desk_code"] == "D"
+
+
+@pytest.mark.parametrize("value", ["A-1", "É1", "TROPLONGUE", "a b"])
+def test_a_bad_desk_code_is_refused_in_french(env, value):
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"desk_code": value}, env=env)
+    assert "Le code du poste" in str(refused.value) and "de 1 à 8 caractères" in str(refused.value)

@@ -372,8 +372,8 @@ def test_tamper_add_a_payment_behind_the_desks_back(journaled):
     desk, payments = journaled
     db.execute_sql(
         'INSERT INTO "payment" ("id", "receipt", "regie", "regie_label", "family", "payer_name", "amount_cents", '
-        '"mode", "details", "invoices", "operator", "desk", "created_at") '
-        "VALUES ('x', '102-2026-999999', 102, 'C', 1312, 'P', 100, 'especes', '{}', '[]', 'o', 'd', ?)",
+        '"mode", "details", "invoices", "operator", "desk", "desk_code", "created_at") '
+        "VALUES ('x', '102-2026-999999', 102, 'C', 1312, 'P', 100, 'especes', '{}', '[]', 'o', 'd', 'D', ?)",
         ("2026-03-02T09:30:00.000000+00:00",),
     )
     messages = [b.message for b in desk.journal.verify().breaks]

@@ -20,7 +20,7 @@ def record(**overrides) -> PaymentRecord:
         mode="cheque", details={"cheque_number": "0012345", "bank": "Crédit Agricole", "drawer": "Mme Éloïse Dupont"},
         invoices=[{"number": 8, "id": "F10055591232", "label": "CLAE JANVIER 2023", "amount": "1300.00",
                    "share": "1234.56", "expected_paid": "1234.56"}],
-        operator="Agnès", desk="guichet-1", created_at=datetime(2026, 2, 24, 9, 30, tzinfo=timezone.utc),
+        operator="Agnès", desk="guichet-1", desk_code="G1", created_at=datetime(2026, 2, 24, 9, 30, tzinfo=timezone.utc),
         state="pending",
     )
     values.update(overrides)

@@ -163,6 +163,24 @@ def test_a_database_of_the_previous_release_is_migrated(tmp_path):
         database.close()
 
 
+def test_a_database_before_desk_codes_gives_its_payments_this_desks_code(database_spec):
+    """Schema 9: the desk code column is added, the payments already there get the local desk's."""
+    database = open_database(database_spec)
+    record(Payments())
+    record(Payments(), regie=101)
+    database.execute_sql('ALTER TABLE "payment" DROP COLUMN "desk_code"')
+    database.execute_sql('DELETE FROM "schema_version" WHERE "version" >= 9')
+    database.close()
+    database = open_database(database_spec, desk_code="LOCAL")
+    try:
+        assert current_version(database) == LATEST
+        assert [r.desk_code for r in Payments().list()] == ["LOCAL", "LOCAL"]
+        assert record(Payments(), desk_code="B").desk_code == "B"  # new ones name their own desk
+        assert sorted(r.desk_code for r in Payments().list()) == ["B", "LOCAL", "LOCAL"]
+    finally:
+        database.close()
+
+
 # --- régies and settings --------------------------------------------------------------
 
 
@@ -379,7 +397,7 @@ def facts(invoices=None):
     return build
 
 
-def record(payments, *, regie=102, family=1312, year=2026, amount="10.00", build=None, when=T0):
+def record(payments, *, regie=102, family=1312, year=2026, amount="10.00", build=None, when=T0, desk_code="P1"):
     return payments.record(
         regie=regie,
         family=family,
@@ -387,6 +405,7 @@ def record(payments, *, regie=102, family=1312, year=2026, amount="10.00", build
         mode="cheque",
         operator="Anne",
         desk="poste-1",
+        desk_code=desk_code,
         created_at=when,
         year=year,
         desk_id="poste-1:abc",
@@ -417,6 +436,7 @@ def test_a_refused_payment_does_not_consume_a_number(payments):
 def test_record_stores_the_facts_and_a_pending_outbox_entry(payments):
     rec = record(payments, amount="12.34")
     assert rec.amount == Decimal("12.34") and rec.state == "pending" and rec.mode == "cheque"
+    assert rec.desk == "poste-1" and rec.desk_code == "P1"
     assert rec.details == {"cheque_number": "123"} and rec.invoice_numbers == [8]
     assert rec.reference == f"MD-{rec.id}"
     again = payments.get(rec.id)
