@@ -218,7 +218,8 @@ class PaymentService:
         self.operators = operators  # who is at the counter: their role is checked here
         self.desk = desk
         self.desk_code = desk_code or desk_code_from(desk)  # on every payment (domain.desk_code_from)
-        self.desk_id = f"{desk}:{uuid.uuid4().hex[:8]}"  # this process, for leases
+        # this process, for leases and attempts: « code:name:random », the code first
+        self.desk_id = f"{self.desk_code}:{desk[:80]}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.mode_overrides = mode_overrides
 

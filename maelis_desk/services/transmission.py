@@ -43,7 +43,15 @@ sends it again, and it finds out from the only witness it has, the invoices'
    the same family and régie is `sending` or `uncertain`.
 4. Two desks sharing the database: each transition happens under a lease
    taken by an atomic UPDATE (store.Payments.claim), so one desk at a time
-   works on an entry, and a lease outlives any call it covers.
+   works on an entry, and a lease outlives any call it covers. Point 3's
+   « one unknown at a time per family and régie » holds across desks too: a
+   claim to send locks the family's entries in the régie first (FOR UPDATE on
+   PostgreSQL, the write lock on SQLite), so two desks cannot each start
+   sending another payment of the same family. A desk that dies mid-send
+   leaves its entry `sending`: once its lease has expired, another desk may
+   take it only as `sending`, to make it `uncertain` (never as `pending`), and
+   reconciles it after `settle` like a lost answer — it is never resent
+   before Maelis' invoices say it was not applied.
 
 A `sent` payment becomes `confirmed` as soon as any read of that family's
 régie from Maelis shows the amount applied (the transmitter re-reads right

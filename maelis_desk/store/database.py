@@ -93,6 +93,13 @@ def writing():
     return db.atomic()
 
 
+def locking(query):
+    """`query` locking the rows it selects until the transaction ends: SELECT … FOR
+    UPDATE on PostgreSQL, where a row is otherwise read unlocked (READ COMMITTED);
+    on SQLite the write lock taken at BEGIN (writing()) already holds the whole file."""
+    return query if is_sqlite() else query.for_update()
+
+
 def upsert(query, conflict_target, preserve):
     """`INSERT ... ON CONFLICT (target) DO UPDATE SET col = excluded.col`,
     the same on SQLite (3.24+) and PostgreSQL (SQLite's INSERT OR REPLACE is not)."""

@@ -21,7 +21,7 @@ import peewee
 from ..domain import PaymentState
 from . import journal
 from .cancellations import settle_waiting
-from .database import db, writing
+from .database import db, locking, writing
 from .fields import utc_text
 from .models import Attempt, Outbox, Payment, ReceiptCounter
 
@@ -264,6 +264,13 @@ class Payments:
             if entry is None:
                 return False
             if alone:
+                # Two desks claiming two payments of one family and régie at once
+                # must not both see « nobody else »: the family's entries in this
+                # régie are locked first (in one order: no deadlock), so the second
+                # claimant reads them once the first has committed its lease.
+                list(locking(Outbox.select(Outbox.payment).where(
+                    (Outbox.family == entry.family) & (Outbox.regie == entry.regie)
+                ).order_by(Outbox.payment)))
                 others = Outbox.select().where(
                     (Outbox.family == entry.family) & (Outbox.regie == entry.regie)
                     & (Outbox.payment != payment_id)

@@ -250,3 +250,41 @@ def test_two_desks_pay_the_same_invoice_at_once(make_desk, simulator, tmp_path):
     assert "Paiement refusé" in refused[1] and "Traceback" not in refused[1]
     desk = make_desk(database=database)
     assert len(desk.payments_store.list()) == 1
+
+
+# --- a desk killed mid-send, another desk of the same database takes over --------------
+
+
+@pytest.mark.parametrize("step", ["sending", "answered"])
+def test_a_desk_killed_mid_send_is_taken_over_by_another_desk(make_desk, simulator, database_spec, fast_pipeline,
+                                                               step):
+    """Desk A dies with a request gone (or answered) and not written down; desk B, on the same
+    database (SQLite file or PostgreSQL), finds it `sending`, makes it `uncertain` and
+    reconciles it: applied once, never sent again blindly."""
+    desk = make_desk(timeout=0.6, database=database_spec, desk_code="A")
+    records = record_some(desk, 2, random.Random(step))
+    assert {r.desk_code for r in records} == {"A"}
+    desk.close()
+    killed = cli(simulator, database_spec, "transmit", env_extra={"MAELIS_DESK_FAILPOINT": step,
+                                                                  "MAELIS_DESK_CODE": "A"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    deadline = time.monotonic() + 60
+    while True:
+        assert cli(simulator, database_spec, "transmit", env_extra={"MAELIS_DESK_CODE": "B"}).returncode == 0
+        desk = make_desk(timeout=0.6, database=database_spec, desk_code="B")
+        if set(desk.payments_store.counts()) <= {"confirmed", "rejected", "review"}:
+            break
+        desk.close()
+        assert time.monotonic() < deadline, "the outbox did not settle"
+        time.sleep(0.3)
+    assert_exactly_once(simulator, desk, records)
+    taken_over = [r for r in records if any(a["action"] == "recover" for a in desk.payments_store.attempts(r.id))]
+    assert len(taken_over) == 1, "the entry A was sending when it died"
+    steps = [(a["desk"].split(":")[0], a["action"], a["outcome"]) for a in desk.payments_store.attempts(taken_over[0].id)]
+    print(f"\n{step}: {steps}")
+    assert steps.index(("B", "recover", "uncertain")) == steps.index(("A", "send", "sending")) + 1, steps
+    first_b_send = next((i for i, s in enumerate(steps) if s[:2] == ("B", "send")), None)
+    if step == "answered":  # Maelis had applied it: B sees it, and never sends it
+        assert ("B", "reconcile", "applied") in steps and first_b_send is None, steps
+    else:  # A died before the request left: B resends it only once Maelis shows it was not applied
+        assert first_b_send is not None and ("B", "reconcile", "not-applied") in steps[:first_b_send], steps

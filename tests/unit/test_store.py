@@ -12,6 +12,7 @@ import peewee
 import pytest
 
 from maelis_desk import domain
+from maelis_desk.domain import PaymentState
 from maelis_desk.store import Cache, normalise, open_database
 from maelis_desk.store import models
 from maelis_desk.store.database import db
@@ -539,6 +540,81 @@ def test_transition_with_a_lost_lease_changes_nothing(payments):
     assert after.state == "sent" and after.ack == "B" and after.sent_at == later
     assert after.lease_owner is None and after.lease_until is None
     assert [a["action"] for a in payments.attempts(rec.id)] == ["record", "send"]
+
+
+def at_once(count, work):
+    """Run `work(i)` in `count` threads released together, each on its own connection; their results."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(i):
+        try:
+            barrier.wait(10)
+            results[i] = work(i)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            results[i] = exc
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+def test_one_desk_wins_a_claim_made_by_several_at_once(payments):
+    """Four desks (threads, one connection each) claim each entry at the same instant: one wins."""
+    lease = timedelta(seconds=60)
+    entries = [record(payments, family=2000 + n) for n in range(8)]
+    winners = []
+    for rec in entries:
+        won = at_once(4, lambda i: Payments().claim(rec.id, f"desk-{i}", T0, lease, states=("pending",)))
+        assert all(isinstance(w, bool) for w in won), won
+        assert won.count(True) == 1, won
+        winners.append(f"desk-{won.index(True)}")
+        assert payments.get(rec.id).lease_owner == winners[-1]
+    print(f"\n8 entries claimed by 4 desks at once: winners {winners}")
+
+
+def test_one_payment_of_a_family_and_regie_sent_at_a_time_across_desks(payments):
+    """Reconciling needs one unknown at a time per family and régie: four desks each
+    claiming another payment of the same family and régie at once, one only wins."""
+    lease = timedelta(seconds=60)
+    for round_number in range(8):
+        family = 3000 + round_number
+        entries = [record(payments, family=family) for _ in range(4)]
+        won = at_once(4, lambda i: Payments().claim(entries[i].id, f"desk-{i}", T0, lease, states=("pending",),
+                                                     alone=True))
+        assert all(isinstance(w, bool) for w in won), won
+        assert won.count(True) == 1, (round_number, won)
+        held = [e for e in payments.list(family=family) if e.lease_owner is not None]
+        assert len(held) == 1
+
+
+def test_a_send_started_by_a_desk_that_died_is_never_resent_blindly(payments):
+    """An entry left `sending` (its desk died mid-send) can be taken, once its lease has
+    expired, only as `sending`: to be moved to `uncertain` (services/transmission.py)."""
+    lease = timedelta(seconds=60)
+    rec = record(payments)
+    assert payments.claim(rec.id, "desk-a", T0, lease, states=("pending",), alone=True)
+    assert payments.transition(rec.id, "desk-a", T0, state=PaymentState.SENDING, action="send", release=False,
+                               baseline={"8": "0.00"}, sent_at=T0)
+    # desk-a dies here. Nobody may take it while its lease runs, nor ever as pending.
+    later = T0 + timedelta(seconds=61)
+    assert not payments.claim(rec.id, "desk-b", T0 + timedelta(seconds=30), lease, states=("sending",))
+    assert not payments.claim(rec.id, "desk-b", later, lease, states=("pending",), alone=True)
+    other = record(payments)  # nor is another payment of this family and régie sent meanwhile
+    assert not payments.claim(other.id, "desk-b", later, lease, states=("pending",), alone=True)
+    won = at_once(3, lambda i: Payments().claim(rec.id, f"desk-{'bcd'[i]}", later, lease, states=("sending",)))
+    assert won.count(True) == 1
+    owner = f"desk-{'bcd'[won.index(True)]}"
+    assert payments.transition(rec.id, owner, later, state=PaymentState.UNCERTAIN, action="recover", sent_at=T0)
+    assert payments.get(rec.id).state == "uncertain"
 
 
 def test_confirm_if_only_from_sent(payments):
