@@ -131,6 +131,11 @@ def paris_datetime(day: date) -> datetime:
     return moment.replace(tzinfo=timezone(paris_offset(moment)))
 
 
+def school_year_start(day: date) -> date:
+    """1 September of the school year ``day`` is in."""
+    return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+
+
 def _month_end(year: int, month: int) -> date:
     if month == 12:
         return date(year, 12, 31)
@@ -530,7 +535,10 @@ def _household(seed: int, number: int, today: date) -> _Household:
         return _archive_household(number, today)
     draw = _Draws(seed, number)
     below, chance = draw.below, draw.chance
-    now = today.toordinal()
+    # Births are drawn back from the start of the school year, not from today:
+    # people age, and a family's record and history stay the same from one
+    # day to the next (the demo data move on once a year, with the window).
+    now = school_year_start(today).toordinal()
 
     def name(female: bool) -> str:
         return FEMALE_FIRSTNAMES[below(_N_FEMALE)] if female else MALE_FIRSTNAMES[below(_N_MALE)]
@@ -688,13 +696,18 @@ def _enrolments(seed: int, household: _Household, today: date, window_start: dat
             _Enrolment(107, (0, 1)),
         )
     rng = random.Random(_seed(seed, household.number, 3))
+    # The choice depends on the school years billed, never on the day itself:
+    # a child's birthday must not rewrite the family's past invoices (Maelis'
+    # history only grows; tests/unit/test_simulator_data.py checks it day by day).
+    window_end = date(window_start.year + 2, 8, 31)
     candidates: list[tuple[_Profile, tuple[int, ...]]] = []
     for profile in _PROFILES.values():
         low, high = profile.ages
         kids = tuple(
             i + 1 for i, child in enumerate(household.children)
-            # eligible at some point of the two school years billed
-            if _age_at(date.fromordinal(child.birth), today) >= low
+            # eligible at some point of the two school years billed (a month is
+            # billed only for the children eligible then: _eligible)
+            if _age_at(date.fromordinal(child.birth), window_end) >= low
             and _age_at(date.fromordinal(child.birth), window_start) <= high
         )
         if kids:
@@ -893,8 +906,7 @@ class DemoData:
         self.today = today or date.today()
         # Billed months: the previous school year and the current one, up to
         # the month before today.
-        school_year = self.today.year if self.today.month >= 9 else self.today.year - 1
-        self.window_start = date(school_year - 1, 9, 1)
+        self.window_start = school_year_start(self.today).replace(year=school_year_start(self.today).year - 1)
         self.window_end = (self.today.replace(day=1) - timedelta(days=1)).replace(day=1)
         self._last_keys: list[str] = []
         self._first_keys: list[str] = []
