@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Maelis Desk : caisse des régies de recettes. Sans commande : la fenêtre.",
     )
     parser.add_argument("--version", action="version", version=f"maelis-desk {__version__}")
+    parser.add_argument("--self-check", metavar="FAMILLE", type=positive_int,
+                        help="sans commande : la fenêtre s'ouvre, vérifie d'elle-même traductions, icône, style, "
+                             "la famille FAMILLE lue depuis Maelis et le PDF d'une de ses factures, puis se "
+                             "ferme (code 0 si tout va bien ; après une installation)")
     _connection_options(parser.add_argument_group("connexion (chaque option a sa variable d'environnement)"))
     parser.set_defaults(offline=None)  # None: let MAELIS_DESK_OFFLINE decide
     # The same options are also accepted after the command (`families X --offline`).
@@ -450,6 +454,8 @@ def run(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command is not None and args.self_check is not None:
+        parser.error("--self-check s'emploie sans commande (il vérifie la fenêtre)")
     if args.command == "simulator":
         from .launcher import run_simulator
 

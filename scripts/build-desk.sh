@@ -10,6 +10,19 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 scripts/setup.sh
 
+# What PyInstaller needs from the system on Linux: objdump (binutils), and the Python
+# shared library (Debian's python3 is linked statically; libpython3.X has the .so).
+if [ "$(uname -s)" = Linux ]; then
+  . scripts/system-packages.sh
+  missing=()
+  have_cmd objdump || missing+=(binutils)
+  read -r libdir soname version < <(.venv/bin/python -c '
+import sys, sysconfig
+print(sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("INSTSONAME"), "%d.%d" % sys.version_info[:2])')
+  if [ ! -e "$libdir/$soname" ] && ! have_lib "$soname"; then missing+=("libpython$version"); fi
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+fi
+
 # Only the extra's requirements: the package itself is already installed in .venv (setup.sh);
 # pip does nothing (and asks no index) when they are already satisfied.
 mapfile -t requirements < <(.venv/bin/python -c '

@@ -130,7 +130,7 @@ def run_gui(args) -> int:
                 QMessageBox.critical(None, APP_NAME, f"Réglages inutilisables : {exc}")
                 return 2
             settings = ask_password(settings)
-            code, restart = _run_once(app, settings)
+            code, restart = _run_once(app, settings, self_check=getattr(args, "self_check", None))
             if not restart:
                 return code
             log.info("Restarting the desk with the new settings")
@@ -138,7 +138,8 @@ def run_gui(args) -> int:
         sys.excepthook = previous_hook
 
 
-def _run_once(app: QApplication, settings: Settings) -> tuple[int, bool]:
+def _run_once(app: QApplication, settings: Settings, *, self_check: int | None = None) -> tuple[int, bool]:
+    """`self_check`: a family number; the window checks itself on it and quits (ui/self_check.py)."""
     from .main_window import MainWindow
 
     probe = None
@@ -163,7 +164,15 @@ def _run_once(app: QApplication, settings: Settings) -> tuple[int, bool]:
         window.show_on_screen()
         if probe:
             probe.watch(window)
+        checker = None
+        if self_check is not None:
+            from .self_check import SelfCheck
+
+            checker = SelfCheck(app, window, self_check)
         code = app.exec()
         restart = window.restart_requested
         window.deleteLater()
+        if checker is not None:
+            checker.report()
+            return code or checker.exit_code, False
         return code, restart
