@@ -313,11 +313,21 @@ class Reader:
     def with_payments(self, view: FamilyView) -> FamilyView:
         """The same view with the desk's payments as they stand now (a database
         read, no call to Maelis): after recording a payment, or when one got
-        confirmed or rejected. Freshness is unchanged: Maelis was not re-read."""
-        regies = [
-            RegieInvoices(r.regie, self._with_pending(view.family.number, r.regie, r.invoices), r.freshness, r.failure)
-            for r in view.regies
-        ]
+        sent, confirmed or rejected. A régie whose list in the cache is newer
+        than the one shown (the transmitter or the scheduled refresh read
+        Maelis since) shows that newer reading, with its time; the others keep
+        their freshness: Maelis was not re-read here."""
+        number = view.family.number
+        lists = self.cache.load_invoices(number)
+        regies = []
+        for r in view.regies:
+            invoices, freshness = r.invoices, r.freshness
+            cached = lists.get(r.regie.code)
+            if (cached is not None and cached.fetched_at is not None
+                    and (freshness.fetched_at is None or cached.fetched_at > freshness.fetched_at)):
+                invoices = cached.invoices
+                freshness = Freshness(freshness.source, cached.fetched_at, freshness.error)
+            regies.append(RegieInvoices(r.regie, self._with_pending(number, r.regie, invoices), freshness, r.failure))
         return FamilyView(view.family, view.freshness, regies)
 
     def invoice_pdf(self, regie: int, number: int) -> bytes:

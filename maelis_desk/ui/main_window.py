@@ -586,6 +586,7 @@ class MainWindow(QMainWindow):
 
     def open_outbox(self) -> OutboxDialog:
         dialog = OutboxDialog(self.desk, self)
+        dialog.transmitted.connect(self._transmitted)  # « Envoyer maintenant »: the family changes too
         dialog.show()
         return dialog
 
@@ -593,11 +594,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"Paiement enregistré : quittance n° {record.receipt}. Transmission à Maelis en cours…", 10000
         )
-        self.show_payments()
+        self.payments_changed()
         self.transmit_now()
 
+    def payments_changed(self) -> None:
+        """A payment's state changed (recorded, sent, confirmed, rejected): the family shown,
+        the status bar and any open outbox dialog are read again from the database."""
+        self.show_payments()
+        for dialog in self.findChildren(OutboxDialog):
+            if dialog.isVisible():
+                dialog.reload()
+
     def show_payments(self) -> None:
-        """Re-apply the desk's payments to the shown family (a database read, no call to Maelis)."""
+        """Re-apply the desk's payments to the shown family, with the newer lists the
+        transmitter or the scheduled refresh cached meanwhile (a database read, no call
+        to Maelis)."""
         self._update_outbox()
         if self.view is None:
             return
@@ -612,6 +623,7 @@ class MainWindow(QMainWindow):
         self.family_pane.show_view(view, self.shown_at or utcnow(), keep_tab=True)
         self._update_regie_actions()
         self._update_actions()
+        self._update_freshness()
 
     def transmit_now(self) -> None:
         """Send what the outbox holds (in the background, one pass at a time)."""
@@ -622,8 +634,14 @@ class MainWindow(QMainWindow):
                                 pool=worker.network_pool(), label="")
 
     def _transmitted(self, report) -> None:
+        """A pass of the transmitter ended (this window's or the outbox dialog's): every
+        view of the payments follows their states — the family shown, the status bar,
+        an open outbox dialog."""
+        if report is None:
+            self._update_outbox()
+            return
         if report.worked:
-            self.show_payments()
+            self.payments_changed()
         else:
             self._update_outbox()
         if report.rejected or report.review:
@@ -654,8 +672,12 @@ class MainWindow(QMainWindow):
             return
         refresher = self.desk.refresher
         self.sync_status.started()
-        self._sync_task.run(self, lambda: refresher.run_once(SYNC_BUDGET), self.sync_status.finished,
+        self._sync_task.run(self, lambda: refresher.run_once(SYNC_BUDGET), self._synced,
                             lambda _error: self.sync_status.finished(None), pool=worker.network_pool(), label="")
+
+    def _synced(self, report) -> None:
+        self.sync_status.finished(report)
+        self.payments_changed()  # a list re-read may have confirmed a payment, or changed the family's figures
 
     # -- closing ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ with its transmission state and last error; reprints a receipt; sends now.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -69,7 +69,10 @@ class OutboxModel(RowsTableModel):
 
 
 class OutboxDialog(QDialog):
-    """Non-modal; opened with show()."""
+    """Non-modal; opened with show(). `transmitted(report or None)` when « Envoyer
+    maintenant » ended, so that the window's other views follow the payments' states."""
+
+    transmitted = Signal(object)
 
     def __init__(self, desk: Desk, parent: QWidget | None = None):
         super().__init__(parent)
@@ -145,9 +148,10 @@ class OutboxDialog(QDialog):
         self._send.run(self, transmitter.run_once, self._sent, lambda _exc: self._sent(None),
                        label="Transmission des paiements…")
 
-    def _sent(self, _report) -> None:
+    def _sent(self, report) -> None:
         self.send_button.setEnabled(True)
         self.reload()
+        self.transmitted.emit(report)
 
     def current_record(self):
         index = self.table.currentIndex()
