@@ -135,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-pass", action="store_true", help="commencer une nouvelle passe même si celle du jour est faite")
 
     p = sub.add_parser("receipt", parents=[common], help="réimprimer la quittance d'un paiement (PDF)")
-    p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-000001")
+    p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-A-000001 (ou, avant les codes de poste, "
+                   "102-2026-000001)")
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
 
     p = sub.add_parser("desk", parents=[common], help="ce poste : son nom, son code, sa base")

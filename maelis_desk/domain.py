@@ -357,6 +357,40 @@ def desk_code_problem(code: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class ReceiptNumber:
+    """A receipt (quittance) number: « 102-2026-A-000001 », the régie, the year, the
+    code of the desk that took it and its place in the régie's sequence for that
+    year. Numbers from before desk codes (« 102-2026-000001 ») have no code."""
+
+    regie: int
+    year: int
+    desk_code: str | None
+    seq: int
+
+    def __str__(self) -> str:
+        code = f"{self.desk_code}-" if self.desk_code else ""
+        return f"{self.regie}-{self.year}-{code}{self.seq:06d}"
+
+
+_RECEIPT = re.compile(r"(\d+)-(\d{4})-(?:([A-Z0-9]{1,%d})-)?(\d+)" % DESK_CODE_MAX)
+
+
+def receipt_number(regie: int, year: int, desk_code: str, seq: int) -> str:
+    """The number printed on a new receipt."""
+    return str(ReceiptNumber(regie, year, desk_code, seq))
+
+
+def parse_receipt(text: str) -> ReceiptNumber | None:
+    """A receipt number as typed (spaces, lower case, an unpadded sequence accepted), either
+    form; None when it is none."""
+    match = _RECEIPT.fullmatch(text.strip().upper().replace(" ", ""))
+    if match is None:
+        return None
+    regie, year, code, seq = match.groups()
+    return ReceiptNumber(int(regie), int(year), code, int(seq))
+
+
 def desk_code_from(name: str) -> str:
     """A desk's default code, from its name (the host name): its first label,
     upper-cased, letters and digits only; a long one keeps its first four and

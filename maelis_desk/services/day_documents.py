@@ -171,7 +171,7 @@ def z_report_pdf(closing: Closing, *, city: str = "Ville") -> bytes:
     cancelled = [p for p in r["payments"] if p["cancelled"]]
     pdf.section("Annulations")
     if cancelled:
-        pdf.table([("Quittance", 38, "L"), ("Heure", 32, "L"), ("Mode", 40, "L"), ("Montant", 30, "R"),
+        pdf.table([("Quittance", 50, "L"), ("Heure", 30, "L"), ("Mode", 36, "L"), ("Montant", 28, "R"),
                    ("Payeur", 0, "L")],
                   [[p["receipt"], _dt(p["at"]), _mode(p["mode"]), euros(Decimal(p["amount"])), p["payer"]]
                    for p in cancelled])
@@ -180,7 +180,7 @@ def z_report_pdf(closing: Closing, *, city: str = "Ville") -> bytes:
         pdf.cell(pdf.width, 6, _t("Aucune annulation."), new_x="LMARGIN", new_y="NEXT")
 
     pdf.section(f"Paiements de la session ({len(r['payments'])})")
-    pdf.table([("Quittance", 38, "L"), ("Heure", 32, "L"), ("Mode", 36, "L"), ("Montant", 28, "R"),
+    pdf.table([("Quittance", 50, "L"), ("Heure", 30, "L"), ("Mode", 32, "L"), ("Montant", 26, "R"),
                ("Opérateur", 28, "L"), ("", 0, "L")],
               [[p["receipt"], _dt(p["at"]), _mode(p["mode"]), euros(Decimal(p["amount"])), p["operator"],
                 "ANNULÉ" if p["cancelled"] else ""] for p in r["payments"]])
@@ -242,7 +242,7 @@ def docket_pdf(docket: Docket, *, city: str = "Ville") -> bytes:
     pdf.pairs(rows)
     pdf.ln(3)
     cols = docket_columns(docket)
-    widths = {"amount": 28, "receipt": 36, "date": 24, "cheque_number": 30, "bank": 42}
+    widths = {"amount": 28, "receipt": 50, "date": 24, "cheque_number": 30, "bank": 42}
     table = [[str(i)] + [_line_value(line, key) for _title, key in cols] for i, line in enumerate(docket.lines, 1)]
     table.append(["", "Total"] + [""] * (len(cols) - 2) + [euros(docket.total)])
     pdf.table([("N°", 10, "R")] + [(t, widths.get(k, 0), "R" if k == "amount" else "L") for t, k in cols], table,
@@ -387,7 +387,7 @@ def statement_pdf(st: Statement, *, city: str = "Ville") -> bytes:
 
     pdf.section("Annulations du mois")
     if st.cancellations:
-        pdf.table([("Quittance", 36, "L"), ("Payée le", 24, "L"), ("Annulée le", 30, "L"), ("Mode", 30, "L"),
+        pdf.table([("Quittance", 48, "L"), ("Payée le", 22, "L"), ("Annulée le", 30, "L"), ("Mode", 28, "L"),
                    ("Montant", 26, "R"), ("Motif", 0, "L")],
                   [[c["receipt"], fr_date(c["paid_at"]), fr_datetime(c["at"]), _mode(c["mode"]),
                     euros(Decimal(c["amount"])), c["reason"]] for c in st.cancellations])

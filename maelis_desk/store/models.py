@@ -119,7 +119,7 @@ class Payment(BaseModel):
     """A payment taken at a desk: the receipt's facts, never changed once written."""
 
     id = peewee.CharField(primary_key=True, max_length=36)  # uuid4
-    receipt = peewee.CharField(unique=True, max_length=32)  # "102-2026-000123"
+    receipt = peewee.CharField(unique=True, max_length=32)  # "102-2026-A-000123" (domain.ReceiptNumber)
     regie = peewee.IntegerField()
     regie_label = peewee.CharField(max_length=200)
     family = peewee.IntegerField()
@@ -140,7 +140,8 @@ class Payment(BaseModel):
 
 
 class ReceiptCounter(BaseModel):
-    """Gap-free receipt numbers per régie and year; its row also locks the régie
+    """Gap-free receipt numbers per régie and year (shared by the desks of one
+    database; each desk's code is in the number too); its row also locks the régie
     while a payment is recorded (SQLite and PostgreSQL alike)."""
 
     regie = peewee.IntegerField()

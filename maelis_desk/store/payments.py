@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 
 import peewee
 
-from ..domain import PaymentState
+from ..domain import PaymentState, parse_receipt, receipt_number
 from . import journal
 from .cancellations import settle_waiting
 from .database import db, locking, writing
@@ -155,7 +155,7 @@ class Payments:
             payment_id = str(uuid.uuid4())
             payment = Payment.create(
                 id=payment_id,
-                receipt=f"{regie}-{year}-{seq:06d}",
+                receipt=receipt_number(regie, year, desk_code, seq),
                 regie=regie,
                 regie_label=facts["regie_label"],
                 family=family,
@@ -216,7 +216,9 @@ class Payments:
         return None if p is None else _record(p, Outbox.get_or_none(Outbox.payment == payment_id))
 
     def by_receipt(self, receipt: str) -> PaymentRecord | None:
-        p = Payment.get_or_none(Payment.receipt == receipt)
+        """The payment of a receipt number as typed (domain.parse_receipt), in either form."""
+        number = parse_receipt(receipt)
+        p = None if number is None else Payment.get_or_none(Payment.receipt == str(number))
         return None if p is None else _record(p, Outbox.get_or_none(Outbox.payment == p.id))
 
     def _select(self):

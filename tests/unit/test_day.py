@@ -113,7 +113,7 @@ def test_no_payment_without_an_open_session(world):
     assert models.Payment.select().count() == 0
     world.day.open_session(Decimal("50"))
     # the refusal did not consume a receipt number
-    assert world.pay("10").receipt == "102-2026-000001"
+    assert world.pay("10").receipt == "102-2026-GUICHET1-000001"
 
 
 def test_every_payment_belongs_to_the_open_session(world):
@@ -229,7 +229,7 @@ def test_a_closed_session_never_changes(world):
     assert again == closing and CashClosing.select().count() == 2
     assert docs.z_report_pdf(again, city="Ville de Toulouse") == first  # a reprint is the same document
     assert [p.receipt for p in world.day.status(closing.session).payments] == [
-        "102-2026-000001", "102-2026-000002", "102-2026-000003", "102-2026-000004", "102-2026-000005"]
+        "102-2026-GUICHET1-000001", "102-2026-GUICHET1-000002", "102-2026-GUICHET1-000003", "102-2026-GUICHET1-000004", "102-2026-GUICHET1-000005"]
 
 
 def test_z_report_pdf_says_what_the_close_said(world):
@@ -241,7 +241,7 @@ def test_z_report_pdf_says_what_the_close_said(world):
     for expected in ("Rapport Z n° 1", "guichet-1", "Agnès", "102 CANTINE / CLAE", "Espèces", "Chèque",
                      "Carte bancaire", "CESU", "60,00 €", "58,00 €", "-2,00 €", "pièce de 2 € rendue en trop",
                      "Retrait pour versement au comptable", "-20,00 €", "16/11/2026", "Fond de caisse", "50,00 €",
-                     "149,50 €", "102-2026-000004", "20 €", "Aucune annulation"):
+                     "149,50 €", "102-2026-GUICHET1-000004", "20 €", "Aucune annulation"):
         assert expected in text, expected
 
 

@@ -297,3 +297,21 @@ def _overdue_invoice(deadline):
     from maelis_desk.domain import Invoice, Regie
 
     return Invoice(Regie(102, "CANTINE / CLAE"), 1, "F1", "L", 1312, "X", deadline, deadline, D("10"), D("0"))
+
+
+# --- receipt numbers (issue 10 point 5) ------------------------------------------------
+
+
+def test_receipt_numbers_carry_the_desk_code_and_old_ones_stay_readable():
+    from maelis_desk.domain import ReceiptNumber, parse_receipt, receipt_number
+
+    assert receipt_number(102, 2026, "A", 1) == "102-2026-A-000001"
+    assert receipt_number(1234, 2026, "MAIRSE01", 123456) == "1234-2026-MAIRSE01-123456"
+    assert parse_receipt("102-2026-A-000001") == ReceiptNumber(102, 2026, "A", 1)
+    assert parse_receipt(" 102-2026-c2-42 ") == ReceiptNumber(102, 2026, "C2", 42)  # as typed
+    assert str(parse_receipt("102-2026-c2-42")) == "102-2026-C2-000042"
+    # before desk codes
+    assert parse_receipt("102-2026-000001") == ReceiptNumber(102, 2026, None, 1)
+    assert str(parse_receipt("102-2026-000001")) == "102-2026-000001"
+    for wrong in ("", "102", "102-26-000001", "102-2026-A-", "102-2026-TROPLONGUE-000001", "A-2026-000001"):
+        assert parse_receipt(wrong) is None, wrong

@@ -321,7 +321,7 @@ def cheque(invoices, amount, number="1234567", regie=102):
 
 def test_record_end_to_end(service):
     rec = service.record(cheque([9, 8], "16.00"))
-    assert rec.receipt == "102-2026-000001" and rec.state == "pending"
+    assert rec.receipt == "102-2026-POSTE1-000001" and rec.state == "pending"
     assert rec.amount == Decimal("16.00") and rec.mode == "cheque" and rec.operator == "Anne"
     assert rec.regie_label == "CANTINE / CLAE" and rec.payer_name == "SIMPSON MARGE"
     assert rec.details == {"cheque_number": "1234567"}
@@ -339,7 +339,7 @@ def test_record_end_to_end(service):
 
 def test_paying_the_same_remaining_twice_is_refused(service):
     first = service.record(cheque([8], "28.98"))
-    assert first.receipt == "102-2026-000001"
+    assert first.receipt == "102-2026-POSTE1-000001"
     with pytest.raises(PaymentRefused) as info:
         service.record(cheque([8], "28.98", number="7654321"))
     message = str(info.value)
@@ -347,7 +347,7 @@ def test_paying_the_same_remaining_twice_is_refused(service):
     assert "déjà réglée" in message and info.value.field == "invoices"
     assert models.Payment.select().count() == 1
     # the refusal did not consume a receipt number
-    assert service.record(cheque([9], "6")).receipt == "102-2026-000002"
+    assert service.record(cheque([9], "6")).receipt == "102-2026-POSTE1-000002"
 
 
 def test_a_second_payment_may_take_only_what_is_left(service):
@@ -373,7 +373,7 @@ def test_record_refuses_what_the_rules_refuse(service):
     with pytest.raises(PaymentRefused, match="espèces refusé"):
         service.record(PaymentRequest(1312, 101, [3], Decimal("300.01"), Mode.ESPECES, {}))
     assert models.Payment.select().count() == 0
-    assert service.record(PaymentRequest(1312, 101, [3], Decimal("10"), Mode.CESU, {})).receipt == "101-2026-000001"
+    assert service.record(PaymentRequest(1312, 101, [3], Decimal("10"), Mode.CESU, {})).receipt == "101-2026-POSTE1-000001"
 
 
 def test_receipt_year_is_the_paris_year(database_spec):
@@ -384,7 +384,7 @@ def test_receipt_year_is_the_paris_year(database_spec):
         new_year_in_paris = datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 January
         svc = PaymentService(cache, Payments(), operators=one_person("A"), desk="d", clock=lambda: new_year_in_paris,
                              day=day_service(desk="d", clock=lambda: new_year_in_paris))
-        assert svc.record(cheque([8], "1")).receipt == "102-2026-000001"
+        assert svc.record(cheque([8], "1")).receipt == "102-2026-D-000001"
     finally:
         database.close()
 

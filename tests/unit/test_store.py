@@ -415,15 +415,42 @@ def record(payments, *, regie=102, family=1312, year=2026, amount="10.00", build
 
 
 def test_receipt_numbers_are_gap_free_per_regie_and_year(payments):
-    assert record(payments).receipt == "102-2026-000001"
-    assert record(payments).receipt == "102-2026-000002"
-    assert record(payments, regie=101).receipt == "101-2026-000001"
-    assert record(payments, year=2027).receipt == "102-2027-000001"
-    assert record(payments).receipt == "102-2026-000003"
+    assert record(payments).receipt == "102-2026-P1-000001"
+    assert record(payments).receipt == "102-2026-P1-000002"
+    assert record(payments, regie=101).receipt == "101-2026-P1-000001"
+    assert record(payments, year=2027).receipt == "102-2027-P1-000001"
+    assert record(payments).receipt == "102-2026-P1-000003"
+
+
+def test_desks_of_one_database_share_the_sequence_and_sign_their_numbers(payments):
+    """Shared database: one sequence per régie and year, each number naming its desk."""
+    assert record(payments, desk_code="A").receipt == "102-2026-A-000001"
+    assert record(payments, desk_code="B").receipt == "102-2026-B-000002"
+    assert record(payments, desk_code="A").receipt == "102-2026-A-000003"
+
+
+def test_separate_databases_stay_unique_by_the_desk_code(tmp_path):
+    """One SQLite file per counter: each has its own sequence, the code keeps numbers apart."""
+    got = []
+    for code in ("A", "B"):
+        database = open_database(tmp_path / f"{code}.sqlite3", desk_code=code)
+        try:
+            got += [record(Payments(), desk_code=code).receipt for _ in range(2)]
+        finally:
+            database.close()
+    assert got == ["102-2026-A-000001", "102-2026-A-000002", "102-2026-B-000001", "102-2026-B-000002"]
+    assert len(set(got)) == 4
+
+
+def test_a_payment_from_before_desk_codes_is_found_by_its_old_number(payments):
+    rec = record(payments)
+    models.Payment.update(receipt="102-2026-000007").where(models.Payment.id == rec.id).execute()
+    assert payments.by_receipt("102-2026-000007").id == rec.id
+    assert payments.by_receipt("102-2026-7").id == rec.id
 
 
 def test_a_refused_payment_does_not_consume_a_number(payments):
-    assert record(payments).receipt == "102-2026-000001"
+    assert record(payments).receipt == "102-2026-P1-000001"
 
     def refuse(expected):
         raise ValueError("refusé")
@@ -431,7 +458,7 @@ def test_a_refused_payment_does_not_consume_a_number(payments):
     with pytest.raises(ValueError, match="refusé"):
         record(payments, build=refuse)
     assert models.Payment.select().count() == 1 and models.Outbox.select().count() == 1
-    assert record(payments).receipt == "102-2026-000002"
+    assert record(payments).receipt == "102-2026-P1-000002"
 
 
 def test_record_stores_the_facts_and_a_pending_outbox_entry(payments):
@@ -442,7 +469,8 @@ def test_record_stores_the_facts_and_a_pending_outbox_entry(payments):
     assert rec.reference == f"MD-{rec.id}"
     again = payments.get(rec.id)
     assert again == rec
-    assert payments.by_receipt("102-2026-000001") == rec
+    assert payments.by_receipt("102-2026-P1-000001") == rec
+    assert payments.by_receipt(" 102-2026-p1-1 ") == rec and payments.by_receipt("102-2026-000001") is None
     assert payments.get("nope") is None
     assert [a["action"] for a in payments.attempts(rec.id)] == ["record"]
     assert [r.id for r in payments.due(T0)] == [rec.id]
@@ -480,7 +508,7 @@ def test_two_desks_record_one_after_the_other(payments):
     b.start()
     a.join(10)
     b.join(10)
-    assert seen["first"] == "102-2026-000001" and seen["receipt"] == "102-2026-000002"
+    assert seen["first"] == "102-2026-P1-000001" and seen["receipt"] == "102-2026-P1-000002"
     assert seen["expected"] == {8: Decimal("10.00")}
 
 
