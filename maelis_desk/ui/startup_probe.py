@@ -25,7 +25,8 @@ its own launch time. The marks, in order:
 `MAELIS_DESK_STARTUP_PROBE=open:N` then also opens family N and adds
 `opened` (MainWindow.family_shown) and `opened_painted` (the next paint
 processed, then the loop idle) before quitting, to measure the peak memory
-with a family on screen.
+with a family on screen. The line ends with `peak_rss_kb=`: the process' peak
+resident memory (VmHWM) when it reports.
 """
 
 from __future__ import annotations
@@ -39,6 +40,21 @@ from PySide6.QtWidgets import QApplication
 
 ENV = "MAELIS_DESK_STARTUP_PROBE"
 PREFIX = "maelis-desk-probe"
+
+
+def peak_rss_kb() -> int:
+    """This process' peak resident memory so far (Linux: VmHWM). Not the ru_maxrss a parent gets
+    from wait4: Linux carries into it the parent's own peak at the fork, before the exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def requested() -> str | None:
@@ -98,5 +114,5 @@ class StartupProbe(QObject):
 
     def report(self) -> None:
         marks = " ".join(f"{name}={value:.6f}" for name, value in self.marks)
-        sys.stdout.write(f"{PREFIX} {marks}\n")
+        sys.stdout.write(f"{PREFIX} {marks} peak_rss_kb={peak_rss_kb()}\n")
         sys.stdout.flush()

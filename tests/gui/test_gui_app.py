@@ -86,3 +86,40 @@ def test_run_gui_with_the_demo(qapp, monkeypatch):
     QTimer.singleShot(50, close_when_shown)
     assert ui_app.run_gui(args) == 0
     assert seen == {"demo": True, "title": "Maelis Desk — DÉMO"}
+
+
+def test_startup_probe_reports_its_marks_and_quits(qapp, simulator, monkeypatch, capsys):
+    """MAELIS_DESK_STARTUP_PROBE (tests/perf/bench_startup.py): the marks in order, the pages
+    built ahead at `usable`, family N opened and painted, then the window quits by itself."""
+    from maelis_desk.ui import startup_probe
+
+    monkeypatch.setattr(ui_app, "_log_to_file", lambda: None)
+    monkeypatch.setenv(startup_probe.ENV, "open:1312")
+    warmed = []
+    original = startup_probe.StartupProbe._idle
+
+    def idle(self):
+        if self._after_idle == "usable":
+            warmed.append(not self._window.family_pane.warming_up)
+        original(self)
+
+    monkeypatch.setattr(startup_probe.StartupProbe, "_idle", idle)
+    args = build_parser().parse_args(
+        ["--url", simulator.url, "--user", "demo", "--password", "demo", "--timeout", "2"]
+    )
+    assert ui_app.run_gui(args) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(startup_probe.PREFIX))
+    items = dict(item.split("=") for item in line.split()[1:])
+    names = ["gui", "desk", "window", "shown", "painted", "usable", "opened", "opened_painted", "opened_idle"]
+    assert list(items) == names + ["peak_rss_kb"]
+    times = [float(items[n]) for n in names]
+    assert times == sorted(times)
+    assert int(items["peak_rss_kb"]) > 10_000
+    assert warmed and warmed[-1]  # `usable` waited for the régie pages
+
+
+def test_no_probe_without_its_variable(monkeypatch):
+    from maelis_desk.ui import startup_probe
+
+    monkeypatch.delenv(startup_probe.ENV, raising=False)
+    assert startup_probe.requested() is None

@@ -21,7 +21,8 @@ Figures (issue 13, point 3):
      Cache API's rows, checked against it at every run), demo Maelis and
      offline. --runs launches each, median and max, and the median of each
      phase;
-  2. peak memory: the peak RSS (ru_maxrss of the child, from wait4) of a desk
+  2. peak memory: the peak RSS (VmHWM, reported by the probe; not wait4's ru_maxrss, into
+     which Linux carries the benchmark's own peak at the fork) of a desk
      launched with MAELIS_DESK_STARTUP_PROBE=open:N, which opens family N once
      usable and quits once its tables are painted: on the demo (the demo
      Maelis, 300 families, runs inside the desk's process and is counted), and
@@ -86,6 +87,13 @@ def desk_database(home: Path) -> Path:
 
 def fill_city(home: Path, families: int) -> list[int]:
     path = desk_database(home)
+    if path.exists():  # --reuse: filled by an earlier --keep run
+        import sqlite3
+
+        with sqlite3.connect(path) as conn:
+            families = conn.execute('SELECT count(*) FROM "family"').fetchone()[0]
+        print(f"  reusing {path}: {families:,} families")
+        return list(range(bench_cache.FIRST_NUMBER, bench_cache.FIRST_NUMBER + families))
     path.parent.mkdir(parents=True, exist_ok=True)
     print(f"  filling {path} with {families:,} families (bench_cache.fill, bulk loader)...", flush=True)
     open_database(str(path))
@@ -102,7 +110,8 @@ def fill_city(home: Path, families: int) -> list[int]:
 def child_env(home: Path, probe: str, offline: bool) -> dict:
     env = dict(os.environ)
     for var in ("MAELIS_DESK_URL", "MAELIS_DESK_USER", "MAELIS_DESK_PASSWORD", "MAELIS_DESK_DATABASE",
-                "MAELIS_DESK_TIMEOUT", "MAELIS_DESK_OFFLINE", "MAELIS_DESK_OPERATOR"):
+                "MAELIS_DESK_TIMEOUT", "MAELIS_DESK_OFFLINE", "MAELIS_DESK_OPERATOR",
+                "PYTHONDONTWRITEBYTECODE"):  # an installed desk has its bytecode: let the first launch write it
         env.pop(var, None)
     env.update({"MAELIS_DESK_HOME": str(home), PROBE_ENV: probe, "QT_QPA_PLATFORM": "offscreen",
                 "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
@@ -113,7 +122,8 @@ def child_env(home: Path, probe: str, offline: bool) -> dict:
 
 
 def launch(home: Path, probe: str = "1", offline: bool = False, timeout: float = 120.0) -> tuple[dict, float]:
-    """Launch the desk; returns (its marks as seconds since the launch, its peak RSS in MB)."""
+    """Launch the desk; returns (its marks as seconds since the launch, plus "cpu": its user + system
+    CPU seconds, whole run; its peak RSS in MB)."""
     command = [sys.executable, "-m", "maelis_desk"]
     env = child_env(home, probe, offline)
     launched = time.monotonic()  # CLOCK_MONOTONIC: the clock of the child's marks too
@@ -132,10 +142,15 @@ def launch(home: Path, probe: str = "1", offline: bool = False, timeout: float =
     if proc.returncode != 0 or line is None:
         raise SystemExit(f"the desk did not start as expected (exit {proc.returncode}):\n{out}\n{err}")
     marks = {}
+    rss_kb = 0
     for item in line.split()[1:]:
         name, value = item.split("=")
-        marks[name] = float(value) - launched
-    return marks, usage.ru_maxrss / 1024  # kB on Linux
+        if name == "peak_rss_kb":
+            rss_kb = int(value)  # VmHWM: wait4's ru_maxrss would include this process' own peak at the fork
+        else:
+            marks[name] = float(value) - launched
+    marks["cpu"] = usage.ru_utime + usage.ru_stime  # less sensitive than wall-clock to a shared machine's load
+    return marks, rss_kb / 1024
 
 
 # --- 1. start-up ---------------------------------------------------------------------------
@@ -143,10 +158,14 @@ def launch(home: Path, probe: str = "1", offline: bool = False, timeout: float =
 
 def bench_startup(label: str, home: Path, runs: int, offline: bool = False) -> float:
     launch(home, offline=offline)  # not counted: the first launch migrates a fresh database, fills the OS cache
-    samples = [launch(home, offline=offline)[0] for _ in range(runs)]
+    launches = [launch(home, offline=offline) for _ in range(runs)]
+    samples = [marks for marks, _ in launches]
     usable = [m["usable"] for m in samples]
     print(f"  {label:<44} usable: median {ms(statistics.median(usable))}   max {ms(max(usable))}"
           f"   (aim ≤ {AIM_STARTUP * 1000:.0f} ms, {runs} runs)")
+    print(f"      CPU time of the whole run (user + system, to usable and quitting): median "
+          f"{ms(statistics.median(m['cpu'] for m in samples)).strip()}; peak RSS without a family opened: "
+          f"median {statistics.median(rss for _, rss in launches):.0f} MB")
     previous = 0.0
     parts = []
     for phase in PHASES:
@@ -204,13 +223,13 @@ def bench_paint(home: Path, numbers: list[int], samples: int) -> tuple[float, fl
             for section in (page.to_pay, page.history):
                 section.table.viewport().installEventFilter(watch)
         rng = random.Random(13)
-        handed, painted, rows = [], [], []
+        handed, painted, cpu, rows = [], [], [], []
         for number in rng.sample(numbers, samples + 1):
             view = desk.reader.open_family(number)  # the worker's part, off the clock
             snapshot = desk.health.snapshot()
             pump(app, lambda: False, 0.02)  # what the previous family left to do
             watch.painted.clear()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             window._family_loaded(number, view, snapshot)
             given = time.perf_counter()
             page = window.family_pane.current_page()
@@ -220,16 +239,19 @@ def bench_paint(home: Path, numbers: list[int], samples: int) -> tuple[float, fl
                 if time.perf_counter() - started > 5:
                     raise SystemExit(f"family {number}: its tables were not painted")
             done = time.perf_counter()
+            cpu.append(time.process_time() - cpu_started)
             handed.append(given - started)
             painted.append(done - started)
             rows.append(page.to_pay.model.rowCount() + page.history.model.rowCount())
-        handed, painted = handed[1:], painted[1:]  # the first one shows the window's first family
+        handed, painted, cpu = handed[1:], painted[1:], cpu[1:]  # the first one shows the window's first family
         med, p95 = statistics.median(painted), percentile(painted, 95)
         print(f"  handed to the window → visible tables painted: median {ms(med)}   p95 {ms(p95)}"
               f"   max {ms(max(painted))}   (aim ≤ {AIM_PAINT * 1000:.0f} ms, {samples} families)")
         print(f"      of which MainWindow._family_loaded (models reset, tabs, status bar): median "
               f"{ms(statistics.median(handed)).strip()}, p95 {ms(percentile(handed, 95)).strip()}; "
               f"invoices in the shown régie: median {statistics.median(rows):.0f}, max {max(rows)}")
+        print(f"      CPU time of this process meanwhile (less sensitive to the machine's load): median "
+              f"{ms(statistics.median(cpu)).strip()}, p95 {ms(percentile(cpu, 95)).strip()}")
         return med, p95
     finally:
         window.close()
@@ -243,29 +265,39 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7, help="launches per start-up figure (7)")
     parser.add_argument("--samples", type=int, default=50, help="families painted (50)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print its path")
+    parser.add_argument("--reuse", metavar="FOLDER", type=Path,
+                        help="the folder a --keep run left: its city cache is used instead of filling one (kept)")
+    parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-paint", action="store_true")
     args = parser.parse_args()
 
     tmp = bench_cache._TMP
+    if args.reuse:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp, args.keep = args.reuse, True
     print(f"Maelis Desk start-up benchmark — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"Qt offscreen")
     try:
         demo_home, city_home = tmp / "demo-empty", tmp / "city"
         print("\n[0] The city cache")
         numbers = fill_city(city_home, args.families)
+        args.families = len(numbers)
         cached = numbers[len(numbers) // 2]
 
-        print("\n[1] Start-up: launch → window usable")
-        bench_startup("demo, empty cache", demo_home, args.runs)
-        bench_startup(f"demo, {args.families:,} families cached", city_home, args.runs)
-        bench_startup(f"offline, {args.families:,} families cached", city_home, args.runs, offline=True)
-
-        print("\n[2] Peak memory (RSS of the desk's process), a family opened")
-        bench_memory("demo, empty cache, family 1312", demo_home, 1312, offline=False)
-        bench_memory(f"demo, {args.families:,} cached, family 1312", city_home, 1312, offline=False)
-        bench_memory(f"offline, {args.families:,} cached, family {cached}", city_home, cached, offline=True)
-
-        print(f"\n[3] A cached family painted ({args.families:,} families cached, offline)")
-        bench_paint(city_home, numbers, args.samples)
+        if not args.skip_startup:
+            print("\n[1] Start-up: launch → window usable")
+            bench_startup("demo, empty cache", demo_home, args.runs)
+            bench_startup(f"demo, {args.families:,} families cached", city_home, args.runs)
+            bench_startup(f"offline, {args.families:,} families cached", city_home, args.runs, offline=True)
+        if not args.skip_memory:
+            print("\n[2] Peak memory (RSS of the desk's process), a family opened")
+            bench_memory("demo, empty cache, family 1312", demo_home, 1312, offline=False)
+            bench_memory(f"demo, {args.families:,} cached, family 1312", city_home, 1312, offline=False)
+            bench_memory(f"offline, {args.families:,} cached, family {cached}", city_home, cached, offline=True)
+        if not args.skip_paint:
+            print(f"\n[3] A cached family painted ({args.families:,} families cached, offline)")
+            bench_paint(city_home, numbers, args.samples)
     finally:
         if args.keep:
             print(f"\nkept: {tmp}")
