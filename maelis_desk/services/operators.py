@@ -35,7 +35,16 @@ log = logging.getLogger(__name__)
 
 # OWASP's Argon2id minimum (m = 19 MiB, t = 2, p = 1): ~20 ms per check on a desk PC.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-_DUMMY_HASH = _HASHER.hash("maelis-desk: no such operator")
+_dummy_hash: str | None = None  # made at the first unknown login, not at import (~30 ms of argon2)
+
+
+def _dummy() -> str:
+    """A hash to verify against when the login is unknown: as slow as a real check, so the
+    time does not tell which logins exist."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _HASHER.hash("maelis-desk: no such operator")
+    return _dummy_hash
 
 LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,31}")
 MIN_PASSWORD = 4
@@ -128,7 +137,7 @@ class OperatorService:
     def _check(self, login: str, password: str) -> OperatorRow:
         row = self.store.get(login.strip().lower()) if login else None
         try:
-            _HASHER.verify(row.password_hash if row else _DUMMY_HASH, password or "")
+            _HASHER.verify(row.password_hash if row else _dummy(), password or "")
         except (VerificationError, InvalidHashError):
             raise AuthenticationRefused("Identifiant ou mot de passe incorrect.") from None
         if row is None:  # pragma: no cover - the dummy hash never verifies

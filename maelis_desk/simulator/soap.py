@@ -66,7 +66,6 @@ from .data import (
     paris_offset,
     with_ledger,
 )
-from .pdf import invoice_pdf
 
 __all__ = [
     "FAULT_MODES",
@@ -701,6 +700,8 @@ class MaelisApp:
         if invoice is None:
             raise _business("E06", f"Facture {num} inconnue pour la régie {code}")
         applied = self.ledger.applied(invoice.family, code).get(num, Decimal(0))
+        from .pdf import invoice_pdf  # fpdf is imported by the first PDF asked, not at the desk's start
+
         document = invoice_pdf(with_ledger(invoice, applied))
         envelope, response = self._response("getInvoicePDF")
         etree.SubElement(response, "return").text = base64.b64encode(document).decode("ascii")

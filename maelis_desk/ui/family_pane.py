@@ -83,18 +83,30 @@ class DeskTable(QTableView):
         header.setMinimumSectionSize(48)
         self.selectionModel().currentRowChanged.connect(self._current_changed)
         model.modelReset.connect(self._reset)
+        self._fit_pending = False
         self.fit_columns()
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.current_object_changed.emit(self.current_object())
 
     def _reset(self) -> None:
-        self.fit_columns()
+        # A family fills nine régie pages and one is shown: the hidden tables are fitted when shown
+        # (measuring every text was half the time from a family handed to the window to it painted).
+        if self.isVisible():
+            self.fit_columns()
+        else:
+            self._fit_pending = True
         self.current_object_changed.emit(None)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self._fit_pending:
+            self.fit_columns()
+        super().showEvent(event)
 
     def fit_columns(self) -> None:
         """Size the columns to their texts, once per reset. (ResizeToContents would ask
         the model for every role of every cell at each layout: slow in Python.)"""
+        self._fit_pending = False
         model = self.source
         plain = self.fontMetrics()
         bold_font = self.font()
@@ -193,6 +205,7 @@ class RegiePage(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(splitter, 1)
         self.splitter = splitter
+        self._balance_pending = False
         self._last_table: DeskTable | None = None
         for section in (self.to_pay, self.history):
             table = section.table
@@ -200,7 +213,12 @@ class RegiePage(QWidget):
             table.activated.connect(lambda _index, t=table: self.invoice_activated.emit(t.current_object()))
 
     def _balance(self) -> None:
-        """Give "À payer" the height of its rows (3 to 8 shown), "Historique" the rest."""
+        """Give "À payer" the height of its rows (3 to 8 shown), "Historique" the rest;
+        a hidden page is balanced when shown."""
+        if not self.isVisible():
+            self._balance_pending = True
+            return
+        self._balance_pending = False
         total = self.splitter.height()
         if total <= 0:
             return
@@ -214,6 +232,11 @@ class RegiePage(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._balance()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._balance_pending:
+            self._balance()
 
     @property
     def tables(self) -> tuple[DeskTable, DeskTable]:
