@@ -57,7 +57,7 @@ class Desk:
         self.transmitter = Transmitter(
             client, self.cache, self.payments_store, owner=self.payments.desk_id, clock=clock,
             settle=settings.transmission_settle, backoff=settings.backoff_seconds, lease=settings.transmission_lease,
-            credentials=self.credentials,
+            credentials=self.credentials, health=self.health,
         )
 
     def identity(self) -> dict:

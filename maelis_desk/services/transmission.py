@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -74,6 +75,7 @@ from ..store.payments import PaymentRecord, Payments
 from .clock import invoice_window
 from .credentials import HELD, CredentialsGuard
 from .failpoints import failpoint
+from .health import MaelisHealth
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +116,10 @@ class Transmitter:
         backoff: float,
         lease: float,
         credentials: CredentialsGuard | None = None,
+        health: MaelisHealth | None = None,
     ):
         self.client = client
+        self.health = health  # what the status bar shows: a transmission is a call like any other
         self.credentials = credentials
         self._auth_refused = False
         self.cache = cache
@@ -189,11 +193,18 @@ class Transmitter:
         """The payment's family and régie, read from Maelis now (and cached)."""
         now = self.clock()
         start, end = invoice_window()
+        started = time.monotonic()
         try:
             invoices = self.client.read_invoices(record.family, record.regie, start, end)
         except MaelisAuthError:
             self._auth_refused = True
             raise
+        except MaelisUnavailable as exc:
+            if self.health is not None:
+                self.health.failed(exc.message)
+            raise
+        if self.health is not None:
+            self.health.succeeded(time.monotonic() - started)
         self.cache.save_invoices(record.family, record.regie, invoices, now)
         return {inv.number: inv for inv in invoices}
 

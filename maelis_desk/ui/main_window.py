@@ -31,16 +31,17 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..config import Settings
 from ..domain import Freshness, Invoice
-from ..formatting import age_fr, fr_datetime
+from ..formatting import age_fr, fr_datetime, local
 from ..services import Desk, FamilyView, State
 from . import worker
 from .banner import CACHE_HEAD, CredentialsBanner
 from .family_pane import FamilyPane
-from .outbox_dialog import OutboxDialog
+from .outbox_dialog import OUTBOX_TITLE, OutboxDialog
 from .payment_dialog import PaymentDialog
 from .pdf_dialog import PdfDialog, invoice_dialog
 from .search_pane import SearchPane
 from .settings_dialog import SettingsDialog
+from .shortcuts import WIDGET_KEYS, help_html, keys_fr, payment_rows, window_rows
 from .sync_status import SyncStatus
 from .theme import app_icon
 
@@ -66,7 +67,7 @@ def utcnow() -> datetime:
 
 
 def keys_text(keys: list[QKeySequence]) -> str:
-    return ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys if not k.isEmpty())
+    return keys_fr(keys)
 
 
 class Banner(QFrame):
@@ -239,6 +240,7 @@ class MainWindow(QMainWindow):
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         names = keys_text(keys)
         base = tip or text.replace("&", "").rstrip("…")
+        action.setWhatsThis(base)  # F1's description (shortcuts.action_help)
         action.setToolTip(f"{base} ({names})" if names else base)
         action.setStatusTip(action.toolTip())
         action.triggered.connect(slot)
@@ -259,8 +261,10 @@ class MainWindow(QMainWindow):
                                        "Afficher, imprimer ou enregistrer le PDF de la facture sélectionnée")
         self.pay_action = self._action("&Encaisser…", ["F9", "Ctrl+E"], self.open_payment,
                                        "Encaisser un paiement pour les factures à payer de cette régie")
-        self.outbox_action = self._action("Paiements &transmis à Maelis…", ["Ctrl+Shift+T"], self.open_outbox,
-                                          "Les paiements en attente de Maelis, leurs erreurs ; réimprimer une quittance")
+        self.outbox_action = self._action(OUTBOX_TITLE.replace("transmettre", "&transmettre") + "…",
+                                          ["Ctrl+Shift+T"], self.open_outbox,
+                                          "Les paiements à transmettre à Maelis ou transmis, leurs erreurs ; "
+                                          "réimprimer une quittance")
         self.next_regie_action = self._action("Régie &suivante", ["Ctrl+Tab", "Ctrl+PgDown"],
                                               lambda: self.family_pane.step_regie(1))
         self.prev_regie_action = self._action("Régie p&récédente", ["Ctrl+Shift+Tab", "Ctrl+Shift+Backtab",
@@ -307,14 +311,21 @@ class MainWindow(QMainWindow):
         bar.setCornerWidget(self.demo_badge, Qt.Corner.TopRightCorner)
 
     def _update_title(self) -> None:
-        parts = ["Maelis Desk"]
+        """« Famille n° 1312 — DÉMO — hors ligne »: Qt adds the application's name
+        (« — Maelis Desk ») itself, so the title does not say it again."""
+        parts = []
         if self.view is not None:
             parts.append(f"Famille n° {self.view.family.number}")
         if self.settings.demo:
             parts.append("DÉMO")
-        elif self.offline_mode:
+        if self.offline:
             parts.append("hors ligne")
-        self.setWindowTitle(" — ".join(parts))
+        self.setWindowTitle(" — ".join(parts) if parts else "Maelis Desk")
+
+    @property
+    def offline(self) -> bool:
+        """Offline mode, or Maelis does not answer now."""
+        return self.offline_mode or (self.snapshot is not None and self.snapshot.state is State.OFFLINE)
 
     def show_on_screen(self) -> None:
         """Shown at its size (1280×800) where it fits with its frame, maximised on a smaller screen
@@ -438,7 +449,7 @@ class MainWindow(QMainWindow):
         cached = [f for f in items if f.from_cache]
         if not cached:
             self.banner.clear()
-            self.data_label.setText(f"Données lues dans Maelis à {self.shown_at.astimezone():%H:%M}")
+            self.data_label.setText(f"Données lues dans Maelis à {local(self.shown_at):%H:%M}")
             self.data_label.setToolTip(f"Lues le {fr_datetime(self.shown_at)}")
             return
         dated = [f.fetched_at for f in cached if f.fetched_at is not None]
@@ -482,6 +493,7 @@ class MainWindow(QMainWindow):
         self.state_label.setText(f'<span style="color:{colour}">●</span> {_html(text)}')
         self.state_label.setToolTip(tip)
         self.credentials_banner.follow(snapshot.state, offline_mode=self.offline_mode)
+        self._update_title()
         self.health_shown.emit(snapshot)
 
     def _activity_changed(self, count: int, label: str) -> None:
@@ -522,24 +534,16 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Réglages enregistrés : ils prendront effet au prochain démarrage.", 10000)
 
-    def show_shortcuts(self) -> QMessageBox:
-        rows = [
-            ("Ctrl+F, F3", "Rechercher une famille (numéro ou nom)"),
-            ("Entrée", "Ouvrir la famille trouvée ; dans un tableau : aller au détail de la facture"),
-            ("Flèche bas", "Du champ de recherche aux résultats"),
-            ("Ctrl+1 … Ctrl+9", "Aller à la régie 1 … 9"),
-            ("Ctrl+Tab, Ctrl+Maj+Tab", "Régie suivante, précédente"),
-            ("Tab", "Passer d'un tableau à l'autre (À payer, Historique)"),
-            ("F6", "Aller aux factures de la régie"),
-            ("F4", "Aller aux lignes de la facture ; Échap : revenir"),
-            ("Ctrl+D", "Facture en PDF (imprimer, enregistrer)"),
-            ("F5", "Actualiser la famille"),
-            ("Ctrl+,", "Réglages"),
-            ("Ctrl+Q", "Quitter"),
+    def shortcut_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """F1's list, made from the window's actions and the payment dialog's keys."""
+        return [
+            ("Dans la fenêtre", window_rows(self.actions(), self.regie_actions)),
+            ("Dans la recherche et les tableaux", list(WIDGET_KEYS)),
+            (f"Encaissement ({keys_fr(self.pay_action.shortcuts())})", payment_rows()),
         ]
-        html = "<table cellspacing='4'>" + "".join(
-            f"<tr><td><b>{_html(k)}</b></td><td>&nbsp;&nbsp;{_html(v)}</td></tr>" for k, v in rows
-        ) + "</table>"
+
+    def show_shortcuts(self) -> QMessageBox:
+        html = help_html(self.shortcut_sections())
         box = QMessageBox(self)
         box.setObjectName("shortcutsBox")
         box.setWindowTitle("Raccourcis clavier")
@@ -644,11 +648,12 @@ class MainWindow(QMainWindow):
             self.payments_changed()
         else:
             self._update_outbox()
+        self.refresh_health()  # the transmitter's calls tell Maelis' state too
         if report.rejected or report.review:
             self.banner.show_message(
                 "error",
-                "<b>Un paiement n'a pas pu être transmis à Maelis</b> — Famille > Paiements transmis à "
-                "Maelis (Ctrl+Maj+T), ou un superviseur.",
+                f"<b>Un paiement n'a pas pu être transmis à Maelis</b> — Famille > {_html(OUTBOX_TITLE)} "
+                f"({keys_fr(self.outbox_action.shortcuts())}), ou un superviseur.",
                 "\n".join(report.errors),
             )
 

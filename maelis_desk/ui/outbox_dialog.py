@@ -28,6 +28,10 @@ from . import worker
 from .models import LEFT, RIGHT, SORT_ROLE, RowsTableModel
 
 
+# It lists the payments not yet transmitted, and on demand those Maelis confirmed.
+OUTBOX_TITLE = "Paiements à transmettre et transmis"
+
+
 class OutboxModel(RowsTableModel):
     HEADERS = ("Quittance", "Date", "Famille", "Régie", "Montant", "Mode", "État", "Essais", "Dernière erreur")
     NUMERIC = (4, 7)
@@ -78,7 +82,7 @@ class OutboxDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("outboxDialog")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.setWindowTitle("Paiements transmis à Maelis")
+        self.setWindowTitle(OUTBOX_TITLE)
         self.resize(1100, 480)
         self.desk = desk
         self._load = worker.Latest()

@@ -52,6 +52,40 @@ from . import worker
 NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1
 LABEL_WIDTH = 230
 
+# The dialog's keys: its buttons are built from BUTTONS and its shortcut from PRINT_KEY, and the
+# main window's F1 list is made from key_help(): one list, so that F1 cannot drift from the dialog.
+PRINT_KEY = QKeySequence.StandardKey.Print
+BUTTONS = {
+    "next": ("&Valider…", "vérifier le paiement et passer à la confirmation"),
+    "back": ("← &Modifier", "à la confirmation : revenir au formulaire"),
+    "confirm": ("&Encaisser", "à la confirmation : enregistrer le paiement"),
+    "view": ("&Voir la quittance", "paiement enregistré : afficher la quittance"),
+    "print": ("&Imprimer la quittance…", "paiement enregistré : imprimer la quittance"),
+    "close": ("&Fermer", "paiement enregistré : fermer"),
+}
+KEYS = (
+    ("Espace", "cocher ou décocher la facture (tableau des factures)"),
+    ("Entrée", "« Valider… », puis « Encaisser », puis « Fermer »"),
+    ("Échap", "annuler (rien n'est enregistré avant « Encaisser »)"),
+    ("Alt+lettre soulignée", "aller au champ (Montant, Mode de paiement…)"),
+)
+
+
+def key_help() -> list[tuple[list[QKeySequence] | str, str]]:
+    """The payment dialog's keys for F1: (keys, what they do); keys are QKeySequences or a text."""
+    rows: list[tuple[list[QKeySequence] | str, str]] = [(k, v) for k, v in KEYS]
+    rows.append((QKeySequence.keyBindings(PRINT_KEY), "paiement enregistré : la quittance et l'impression"))
+    for text, what in BUTTONS.values():
+        rows.append(([QKeySequence.mnemonic(text)], f"« {text.replace('&', '')} » : {what}"))
+    return rows
+
+
+def _button(name: str, *, suffix: str = "") -> QPushButton:
+    text, what = BUTTONS[name]
+    button = QPushButton(text + suffix)
+    button.setToolTip(what[0].upper() + what[1:])
+    return button
+
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -256,7 +290,7 @@ class PaymentDialog(QDialog):
         self.cancel_button = QPushButton("Annuler")
         self.cancel_button.setAutoDefault(False)
         self.cancel_button.clicked.connect(self.reject)
-        self.next_button = QPushButton("&Valider…")
+        self.next_button = _button("next")
         self.next_button.setObjectName("paymentNext")
         self.next_button.setDefault(True)
         self.next_button.setToolTip("Entrée : vérifier et passer à la confirmation")
@@ -352,10 +386,10 @@ class PaymentDialog(QDialog):
         layout.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.back_button = QPushButton("← &Modifier")
+        self.back_button = _button("back")
         self.back_button.setAutoDefault(False)
         self.back_button.clicked.connect(self.to_form)
-        self.confirm_button = QPushButton("&Encaisser")
+        self.confirm_button = _button("confirm")
         self.confirm_button.setObjectName("paymentConfirm")
         self.confirm_button.setDefault(True)
         self.confirm_button.setToolTip("Entrée : enregistrer le paiement")
@@ -433,23 +467,24 @@ class PaymentDialog(QDialog):
         layout.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.print_button = QPushButton("&Imprimer la quittance… (Ctrl+P)")
+        print_keys = QKeySequence(PRINT_KEY).toString(QKeySequence.SequenceFormat.PortableText)
+        self.print_button = _button("print", suffix=f" ({print_keys})")
         self.print_button.setObjectName("printReceipt")
         self.print_button.setToolTip("Ctrl+P : la quittance s'affiche et la fenêtre d'impression s'ouvre")
         self.print_button.setAutoDefault(False)
         self.print_button.clicked.connect(self.print_receipt)
-        self.view_button = QPushButton("&Voir la quittance")
+        self.view_button = _button("view")
         self.view_button.setObjectName("viewReceipt")
         self.view_button.setAutoDefault(False)
         self.view_button.clicked.connect(self.show_receipt)
-        self.close_button = QPushButton("&Fermer")
+        self.close_button = _button("close")
         self.close_button.setDefault(True)
         self.close_button.clicked.connect(self.accept)
         buttons.addWidget(self.view_button)
         buttons.addWidget(self.print_button)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
-        self.print_shortcut = QShortcut(QKeySequence.StandardKey.Print, page)
+        self.print_shortcut = QShortcut(PRINT_KEY, page)
         self.print_shortcut.activated.connect(self.print_receipt)
         return page
 

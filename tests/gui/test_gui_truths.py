@@ -5,7 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from gui_helpers import FAMILY, open_family
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
+from maelis_desk.services.health import State
 from maelis_desk.services.payments import Mode, PaymentRequest
 
 
@@ -82,3 +85,94 @@ def test_an_open_outbox_follows_the_windows_transmission(qtbot, window, desk, si
     window.transmit_now()
     qtbot.waitUntil(lambda: desk.payments_store.get(record.id).state == "confirmed", timeout=15000)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 0, timeout=10000)
+
+
+# -- point 6: F1 is made from the actions ------------------------------------------------------------------
+
+
+def test_f1_lists_every_shortcut_of_the_window_and_the_payment_dialog(qtbot, window, desk):
+    """Issue 9 point 6: F1 omitted F9/Ctrl+E, Ctrl+Shift+T and the payment dialog's keys."""
+    from PySide6.QtGui import QShortcut
+    from PySide6.QtWidgets import QPushButton
+
+    from maelis_desk.ui.payment_dialog import PaymentDialog
+    from maelis_desk.ui.shortcuts import key_fr
+
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    box = next(w for w in window.findChildren(QMessageBox) if w.objectName() == "shortcutsBox")
+    text = box.text()
+    for needed in ("F9, Ctrl+E", "Ctrl+Maj+T", "Ctrl+P", "Espace", "Alt+M", "Ctrl+1 … Ctrl+9", "F1", "Ctrl+Q"):
+        assert needed in text, needed
+    listed = window.shortcut_sections()[0][1]
+    for action in window.actions():
+        for key in action.shortcuts():
+            if action in window.regie_actions:
+                continue  # one row, Ctrl+1 … Ctrl+9, checked above
+            assert any(key_fr(key) in keys.split(", ") for keys, _ in listed), key_fr(key)
+    # the payment dialog: every key it really has is in F1
+    view = open_family(qtbot, window)
+    regie = next(r for r in view.regies if r.to_pay)
+    dialog = PaymentDialog(desk, view.family, regie.regie, regie.invoices)
+    qtbot.addWidget(dialog)
+    keys = [b.shortcut() for b in dialog.findChildren(QPushButton) if not b.shortcut().isEmpty()]
+    keys += [s.key() for s in dialog.findChildren(QShortcut)]
+    assert len(keys) >= 7
+    for key in keys:
+        assert key_fr(key) in text, key_fr(key)
+    box.close()
+    # a new action with a shortcut shows in F1 by itself
+    window._action("Essai", ["Ctrl+Alt+K"], lambda: None, "Une action d'essai")
+    assert any(k == "Ctrl+Alt+K" and v == "Une action d'essai" for k, v in window.shortcut_sections()[0][1])
+
+
+# -- point 8: small untruths ------------------------------------------------------------------------------
+
+
+def test_a_transmission_tells_maelis_state_without_opening_a_family(qtbot, window, desk, simulator):
+    """Issue 9 point 8: « ● Maelis : ? » stayed until a family was opened, even after a transmission."""
+    view = desk.reader.open_family(FAMILY)
+    regie = next(r for r in view.regies if r.to_pay)
+    desk.health.reset()
+    desk.health._state = State.UNKNOWN  # as on a desk just started: nothing asked yet
+    window.refresh_health()
+    qtbot.waitUntil(lambda: "Maelis : ?" in window.state_label.text(), timeout=5000)
+    desk.payments.record(PaymentRequest(FAMILY, regie.regie.code, [regie.to_pay[0].number], Decimal("1.00"),
+                                        Mode.CARTE, {"card_reference": "T-1"}))
+    window.transmit_now()
+    qtbot.waitUntil(lambda: "Maelis en ligne" in window.state_label.text(), timeout=15000)
+    assert window.view is None  # no family was opened
+
+
+def test_status_bar_times_are_in_the_desks_time_zone(qtbot, window, desk, monkeypatch):
+    import time as _time
+
+    from maelis_desk.formatting import local
+
+    monkeypatch.setenv("TZ", "America/New_York")  # the system's zone differs from Europe/Paris
+    _time.tzset()
+    try:
+        open_family(qtbot, window)
+        text = window.data_label.text()
+        assert text == f"Données lues dans Maelis à {local(window.shown_at):%H:%M}"
+        assert local(window.shown_at).utcoffset() != window.shown_at.astimezone().utcoffset()
+    finally:
+        monkeypatch.delenv("TZ")
+        _time.tzset()
+
+
+def test_the_outbox_is_named_truthfully_and_the_title_once(qtbot, window, desk):
+    from PySide6.QtWidgets import QApplication
+
+    assert window.outbox_action.text().replace("&", "") == "Paiements à transmettre et transmis…"
+    dialog = window.open_outbox()
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "Paiements à transmettre et transmis"
+    assert "transmis à Maelis" not in dialog.windowTitle()
+    # app.py sets the application's display name, which the window system adds to every title
+    # (« Famille n° 1312 — Maelis Desk »), except to a title that is that name already.
+    from maelis_desk.ui.app import APP_NAME
+
+    QApplication.instance().setApplicationDisplayName(APP_NAME)
+    assert window.windowTitle() == "Maelis Desk"
+    open_family(qtbot, window)
+    assert window.windowTitle() == f"Famille n° {FAMILY}" and "Maelis Desk" not in window.windowTitle()
