@@ -127,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("transmit", parents=[common], help="envoyer maintenant à Maelis les paiements en attente")
 
+    p = sub.add_parser("resolve", parents=[common],
+                       help="dire, après vérification dans Maelis, si un paiement en doute y a été appliqué")
+    p.add_argument("receipt", metavar="QUITTANCE")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--applied", action="store_true", help="Maelis le montre : le confirmer")
+    which.add_argument("--not-applied", action="store_true", help="Maelis ne l'a pas : le renvoyer")
+    p.add_argument("--note", metavar="TEXTE", help="ce qui a été vérifié (gardé dans l'historique)")
+
     p = sub.add_parser("sync", parents=[common], help="rafraîchir le cache là où les factures ont pu changer")
     p.add_argument("--budget", type=positive_int, default=2000,
                    help="nombre maximal d'appels à Maelis pour cette exécution (défaut 2000)")
@@ -326,6 +334,7 @@ def payment_json(record) -> dict[str, Any]:
         "attempts": record.attempts,
         "last_error": record.last_error,
         "reference": record.reference,
+        "needs_person": record.state.needs_person,
     }
 
 
@@ -386,6 +395,17 @@ def cmd_outbox(desk, args) -> int:
         error = f" — {r.last_error}" if r.last_error else ""
         print(f"{r.receipt}  famille {r.family}  {euros(r.amount):>12}  {fr_datetime(r.created_at)}  "
               f"{r.state.label_fr}{error}")
+        if not r.state.is_confirmed:
+            print(f"    {desk.transmitter.explain(r)}")
+    return EXIT_OK
+
+
+def cmd_resolve(desk, args) -> int:
+    record = desk.resolve_payment(args.receipt, applied=args.applied, note=args.note)
+    if record.state.is_confirmed:
+        print(f"{record.receipt} : confirmé (appliqué dans Maelis, vérifié).")
+    else:
+        print(f"{record.receipt} : sera renvoyé à Maelis ({record.state.label_fr}).")
     return EXIT_OK
 
 
@@ -397,7 +417,9 @@ def cmd_transmit(desk, args) -> int:
         print(f"⚠ {error}", file=sys.stderr)
     counts = desk.payments.counts()
     waiting = sum(n for state, n in counts.items() if not state.is_confirmed)
-    print(f"Restent non confirmés : {waiting}.")
+    person = sum(n for state, n in counts.items() if state.needs_person)
+    print(f"Restent non confirmés : {waiting}" + (f", dont {person} à vérifier par un superviseur "
+                                                 "(maelis-desk outbox, puis resolve)" if person else "") + ".")
     return EXIT_OK
 
 
@@ -439,6 +461,7 @@ COMMANDS: dict[str, Callable] = {
     "pay": cmd_pay,
     "outbox": cmd_outbox,
     "transmit": cmd_transmit,
+    "resolve": cmd_resolve,
     "receipt": cmd_receipt,
     "sync": cmd_sync,
     "session": cli_day.cmd_session,

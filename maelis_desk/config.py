@@ -4,7 +4,7 @@ Sources, the later winning: built-in defaults, the settings file
 (`settings.json` in the user config folder, never a password), environment
 variables (`MAELIS_DESK_URL`, `_USER`, `_PASSWORD`, `_DATABASE`, `_TIMEOUT`,
 `_OFFLINE`, `_OPERATOR`, `_CODE` (the desk's code), `_TZ`, and the transmission's `_SETTLE_SECONDS`,
-`_BACKOFF_SECONDS`, `_LEASE_SECONDS`), then command-line options. Nothing
+`_BACKOFF_SECONDS`, `_LEASE_SECONDS`, `_HORIZON_SECONDS`), then command-line options. Nothing
 else in the desk reads the environment for a setting. The password comes from
 the command line or environment, else from the system keyring; it is never
 written to a file.
@@ -79,6 +79,8 @@ class Settings:
     settle_seconds: float | None = None  # after a lost answer, wait this long before reconciling
     backoff_seconds: float = 5.0  # first retry delay, doubling up to 5 minutes
     lease_seconds: float | None = None  # how long a desk holds an outbox entry
+    # after a lost answer, how long Maelis is re-read for the payment before a person is asked
+    horizon_seconds: float | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -92,6 +94,13 @@ class Settings:
     @property
     def transmission_settle(self) -> float:
         return self.settle_seconds if self.settle_seconds is not None else max(60.0, 6 * self.timeout)
+
+    @property
+    def transmission_horizon(self) -> float:
+        # a back-end may apply a payment minutes after its client gave up: re-read for an hour at least
+        if self.horizon_seconds is not None:
+            return max(self.horizon_seconds, self.transmission_settle)
+        return max(3600.0, 20 * self.transmission_settle)
 
     @property
     def transmission_lease(self) -> float:
@@ -141,6 +150,7 @@ _ENV = {
     "settle_seconds": "MAELIS_DESK_SETTLE_SECONDS",
     "backoff_seconds": "MAELIS_DESK_BACKOFF_SECONDS",
     "lease_seconds": "MAELIS_DESK_LEASE_SECONDS",
+    "horizon_seconds": "MAELIS_DESK_HORIZON_SECONDS",
     "receipt_paper": "MAELIS_DESK_RECEIPT_PAPER",
     "demo_families": "MAELIS_DESK_DEMO_FAMILIES",
 }
@@ -173,7 +183,7 @@ def _coerce(name: str, value):
         if not 0 < timeout <= 300:
             raise SettingsError("Le délai doit être compris entre 0 et 300 secondes.")
         return timeout
-    if name in ("settle_seconds", "backoff_seconds", "lease_seconds"):
+    if name in ("settle_seconds", "backoff_seconds", "lease_seconds", "horizon_seconds"):
         try:
             seconds = float(str(value).replace(",", "."))
         except ValueError:

@@ -281,6 +281,9 @@ class PaymentState(str, enum.Enum):
     CONFIRMED = "confirmed"  # Maelis shows it: done
     REJECTED = "rejected"  # Maelis refused it (business fault): a person decides
     REVIEW = "review"  # the desk cannot tell whether it was applied: a supervisor checks
+    #: no acknowledgement, but Maelis' paid amounts grew by exactly its amount:
+    #: very likely applied, yet the same amount paid elsewhere looks the same (a supervisor checks)
+    MATCHED = "matched"
     CANCELLED = "cancelled"  # cancelled by a régisseur: never sent again (services/cancellations.py)
 
     @property
@@ -299,7 +302,7 @@ class PaymentState(str, enum.Enum):
     @property
     def needs_person(self) -> bool:
         """Stuck until a cashier or a supervisor decides (never retried by itself)."""
-        return self in (PaymentState.REJECTED, PaymentState.REVIEW)
+        return self in (PaymentState.REJECTED, PaymentState.REVIEW, PaymentState.MATCHED)
 
     @property
     def in_outbox(self) -> bool:
@@ -337,6 +340,7 @@ _PAYMENT_STATE_LABELS = {
     PaymentState.CONFIRMED: "Confirmé par Maelis",
     PaymentState.REJECTED: "Refusé par Maelis",
     PaymentState.REVIEW: "À vérifier par un superviseur",
+    PaymentState.MATCHED: "Constaté dans Maelis sans accusé : à vérifier",
     PaymentState.CANCELLED: "Annulé",
 }
 
@@ -659,6 +663,7 @@ class Action(str, enum.Enum):
     TRANSMIT = "transmit"  # send the outbox to Maelis now
     CANCEL_PAYMENT = "cancel_payment"
     REGULARIZE = "regularize"  # mark a cancelled payment done in Maelis
+    RESOLVE_TRANSMISSION = "resolve_transmission"  # say, after checking Maelis, whether a payment in doubt was applied
     MANAGE_OPERATORS = "manage_operators"
     SEE_OPERATORS = "see_operators"
     CHANGE_SETTINGS = "change_settings"

@@ -57,7 +57,7 @@ class Desk:
         self.transmitter = Transmitter(
             client, self.cache, self.payments_store, owner=self.payments.desk_id, clock=clock,
             settle=settings.transmission_settle, backoff=settings.backoff_seconds, lease=settings.transmission_lease,
-            credentials=self.credentials, health=self.health,
+            horizon=settings.transmission_horizon, credentials=self.credentials, health=self.health,
         )
 
     def identity(self) -> dict:
@@ -69,6 +69,22 @@ class Desk:
             "database": public_url(self.settings.database_spec),
             "shared": is_postgres(self.settings.database_spec),
         }
+
+    def resolve_payment(self, receipt: str, *, applied: bool, note: str | None = None):
+        """A régisseur who checked in Maelis says whether a payment in doubt (to review,
+        seen without acknowledgement, refused) was applied: confirmed, or sent again."""
+        from ..domain import Action
+        from .errors import PaymentRefused
+
+        operator = self.operators.require(Action.RESOLVE_TRANSMISSION)
+        record = self.payments.by_receipt(receipt.strip())
+        if record is None:
+            raise PaymentRefused(f"Quittance inconnue : {receipt}", "receipt")
+        try:
+            return self.transmitter.resolve(record, applied=applied, by=f"{operator.full_name} ({operator.login})",
+                                            note=(note or "").strip() or None)
+        except ValueError as exc:
+            raise PaymentRefused(str(exc), "receipt") from None
 
     @property
     def operator(self):

@@ -66,6 +66,7 @@ ACTION_LABELS = {
     Action.TRANSMIT: "envoyer les paiements à Maelis",
     Action.CANCEL_PAYMENT: "annuler un paiement",
     Action.REGULARIZE: "marquer une régularisation faite dans Maelis",
+    Action.RESOLVE_TRANSMISSION: "dire si un paiement en doute a été appliqué dans Maelis",
     Action.MANAGE_OPERATORS: "gérer les comptes des opérateurs",
     Action.SEE_OPERATORS: "voir les comptes des opérateurs",
     Action.CHANGE_SETTINGS: "modifier les réglages",

@@ -27,17 +27,26 @@ sends it again, and it finds out from the only witness it has, the invoices'
    at all (nothing was sent: back to `pending`). Everything else - a
    timeout, a connection cut after the request left, an HTML error page,
    garbage, a server error - is `uncertain`.
-3. An `uncertain` payment is reconciled only once `settle` seconds have
-   passed since the request left, so a slow Maelis still working on it has
-   finished (a client timeout does not stop the server). The transmitter then
-   re-reads the invoices and compares with the baseline:
-   - the paid amounts grew by exactly the payment's amount: it was applied
-     → `sent` (and `confirmed`, since Maelis now shows it);
-   - they did not move: it was not applied → `pending`, sent again later
-     with a fresh baseline;
+3. An `uncertain` payment is never sent again by the desk itself. Maelis
+   may keep working on a request long after its client gave up (a payInvoices
+   answered after 75 s to a desk that waited 2 s is ordinary), and no delay
+   tells "not applied" apart from "not applied *yet*": a resend in doubt is
+   the one way to take a family's money twice. So the transmitter re-reads
+   the invoices and compares with the baseline, first `settle` seconds after
+   the request left, then at twice that age, four times... up to `horizon`
+   (an hour by default, MAELIS_DESK_HORIZON_SECONDS):
+   - the paid amounts grew by exactly the payment's amount: very likely
+     applied, but nothing acknowledged it, and the same amount paid online
+     or at another desk meanwhile looks the same → `matched`, listed for a
+     supervisor to check (never shown as « Confirmé par Maelis »);
+   - they did not move: still unknown → stays `uncertain`, read again later;
+     once `horizon` has passed with nothing seen → `review`;
    - they moved by anything else (someone paid these invoices elsewhere in
-     the meantime): the desk cannot tell → `review`, for a supervisor;
-     never resent automatically.
+     the meantime): the desk cannot tell → `review`.
+   `review` and `matched` wait for a person (`resolve`: a régisseur who
+   looked in Maelis says "applied", and it is confirmed, or "not applied",
+   and only then it is sent again with a fresh baseline). Until then the
+   money counts as taken, on every view.
    The comparison is only meaningful if nothing else of ours moves those
    invoices meanwhile, so a payment is never sent while another payment of
    the same family and régie is `sending` or `uncertain`.
@@ -55,7 +64,11 @@ sends it again, and it finds out from the only witness it has, the invoices'
 
 A `sent` payment becomes `confirmed` as soon as any read of that family's
 régie from Maelis shows the amount applied (the transmitter re-reads right
-after the acknowledgement; the reader also checks on every refresh).
+after the acknowledgement; the reader also checks on every refresh): only an
+acknowledged payment is ever `confirmed` by the desk itself.
+
+What each entry waits for, and since when, is said by `explain` (the outbox
+window and `maelis-desk outbox`).
 """
 
 from __future__ import annotations
@@ -115,6 +128,7 @@ class Transmitter:
         settle: float,
         backoff: float,
         lease: float,
+        horizon: float | None = None,
         credentials: CredentialsGuard | None = None,
         health: MaelisHealth | None = None,
     ):
@@ -128,6 +142,8 @@ class Transmitter:
         self.clock = clock
         # how long after a send whose outcome is unknown before reconciling it
         self.settle = timedelta(seconds=settle)
+        # how long Maelis is re-read for it before a person is asked (module doc, point 3)
+        self.horizon = timedelta(seconds=max(settle, horizon if horizon is not None else max(3600.0, 20 * settle)))
         # first retry delay; doubles up to 5 minutes
         self.backoff = backoff
         # a lease covers a baseline read, a send and a confirmation read
@@ -311,11 +327,20 @@ class Transmitter:
         report.uncertain += 1
         failpoint("uncertain")
 
-    # -- uncertain → sent | pending | review -----------------------------------
+    # -- uncertain → matched | review (never pending by itself) ----------------
+
+    def _next_check(self, sent_at: datetime, now: datetime) -> datetime:
+        """settle, 2 × settle, 4 × settle... after the send, the last one at the horizon."""
+        age = now - sent_at
+        step = self.settle
+        while step <= age and step < self.horizon:
+            step *= 2
+        return sent_at + min(step, self.horizon)
 
     def _reconcile(self, record: PaymentRecord, report: TransmitReport) -> None:
         now = self.clock()
-        if record.sent_at and now - record.sent_at < self.settle:
+        sent_at = record.sent_at or record.created_at
+        if now - sent_at < self.settle:
             report.skipped += 1  # Maelis may still be working on it: wait
             return
         if not self.payments.claim(record.id, self.owner, now, self.lease, states=(PaymentState.UNCERTAIN,)):
@@ -330,27 +355,96 @@ class Transmitter:
             )
             report.errors.append(f"{record.receipt} : {exc.message}")
             return
+        now = self.clock()
+        age = _duration_fr((now - sent_at).total_seconds())
         delta = self._delta(record, current)
         if delta == record.amount:
             self.payments.transition(
-                record.id, self.owner, self.clock(), state=PaymentState.CONFIRMED, action="reconcile", outcome="applied",
-                detail=f"Maelis montre le paiement ({delta})", last_error=None,
+                record.id, self.owner, now, state=PaymentState.MATCHED, action="reconcile", outcome="matched",
+                detail=f"sans accusé de réception, les montants payés ont augmenté de {delta} ({age} après l'envoi)",
+                last_error="Maelis montre ce montant sur ces factures, sans accusé de réception : vérifier qu'il "
+                           "s'agit bien de ce paiement (et non d'un paiement fait ailleurs).",
             )
-            report.confirmed += 1
-        elif delta == 0:
+            report.review += 1
+        elif delta == 0 and now - sent_at < self.horizon:
             self.payments.transition(
-                record.id, self.owner, self.clock(), state=PaymentState.PENDING, action="reconcile", outcome="not-applied",
-                detail="Maelis ne montre pas le paiement : il sera renvoyé", next_attempt_at=self.clock(),
+                record.id, self.owner, now, state=PaymentState.UNCERTAIN, action="reconcile", outcome="not-yet",
+                detail=f"Maelis ne montre pas encore le paiement ({age} après l'envoi)",
+                next_attempt_at=self._next_check(sent_at, now),
             )
-            report.retried += 1
+            report.uncertain += 1
         else:
-            why = ("une facture a disparu de Maelis" if delta is None else
-                   f"les montants payés ont varié de {delta} au lieu de {record.amount}")
+            if delta == 0:
+                why = (f"Maelis ne montre toujours pas le paiement {age} après l'envoi : il a pu être perdu, ou "
+                       "Maelis le traite encore. Vérifiez dans Maelis avant de le renvoyer")
+            elif delta is None:
+                why = "une facture a disparu de Maelis"
+            else:
+                why = f"les montants payés ont varié de {delta} au lieu de {record.amount}"
             self.payments.transition(
-                record.id, self.owner, self.clock(), state=PaymentState.REVIEW, action="reconcile",
+                record.id, self.owner, now, state=PaymentState.REVIEW, action="reconcile",
+                outcome="unseen" if delta == 0 else None,
                 detail=why, last_error=f"À vérifier par un superviseur : {why}.",
             )
             report.review += 1
+
+    # -- review | matched | rejected → confirmed | pending: a person decides ------
+
+    def resolve(self, record: PaymentRecord, *, applied: bool, by: str, note: str | None = None) -> PaymentRecord:
+        """A person who looked in Maelis says whether this payment was applied.
+        Applied: confirmed (by that person). Not applied: sent again, with a fresh baseline.
+        Raises ValueError (in French) when the entry is not waiting for a person."""
+        if not record.state.needs_person:
+            raise ValueError(f"Le paiement {record.receipt} n'attend pas de décision ({record.state.label_fr}).")
+        if record.state is PaymentState.REJECTED and applied:
+            raise ValueError(f"Maelis a refusé le paiement {record.receipt} : il n'a pas été appliqué.")
+        now = self.clock()
+        if not self.payments.claim(record.id, self.owner, now, self.lease, states=(record.state,)):
+            raise ValueError(f"Le paiement {record.receipt} est traité par un autre poste en ce moment.")
+        said = f"{by}{f' : {note}' if note else ''}"
+        if applied:
+            self.payments.transition(
+                record.id, self.owner, now, state=PaymentState.CONFIRMED, action="resolve", outcome="applied",
+                detail=f"appliqué dans Maelis, vérifié par {said}", last_error=None,
+            )
+        else:
+            self.payments.transition(
+                record.id, self.owner, now, state=PaymentState.PENDING, action="resolve", outcome="resend",
+                detail=f"non appliqué dans Maelis, vérifié par {said} : renvoyé", last_error=None,
+                next_attempt_at=now, baseline=None,
+            )
+        return self.payments.get(record.id)
+
+    # -- what an entry waits for ---------------------------------------------------
+
+    def explain(self, record: PaymentRecord, now: datetime | None = None) -> str:
+        """What the desk waits for with this payment, and since when, in French."""
+        now = now or self.clock()
+        state = record.state
+        if state is PaymentState.PENDING:
+            if record.next_attempt_at and record.next_attempt_at > now:
+                return f"Prochain essai à {_hm(record.next_attempt_at)} (essai {record.attempts + 1})"
+            return f"Attend l'envoi depuis {_hm(record.updated_at or record.created_at)}"
+        if state is PaymentState.SENDING:
+            return f"Envoi parti à {_hm(record.sent_at or record.updated_at)}"
+        if state is PaymentState.UNCERTAIN:
+            sent_at = record.sent_at or record.created_at
+            seen = max(now, sent_at)
+            nxt = max(record.next_attempt_at or sent_at + self.settle, sent_at + self.settle)
+            return (f"Réponse perdue (envoi de {_hm(sent_at)}, il y a {_duration_fr((seen - sent_at).total_seconds())}) "
+                    f": Maelis relu pour voir s'il l'a appliqué, prochaine lecture à {_hm(nxt)} ; sans trace à "
+                    f"{_hm(sent_at + self.horizon)}, un superviseur décidera. Jamais renvoyé en attendant")
+        if state is PaymentState.SENT:
+            return f"Accusé reçu à {_hm(record.updated_at)} : attend que Maelis le montre sur les factures"
+        if state is PaymentState.MATCHED:
+            return ("Maelis montre ce montant sans avoir accusé réception : vérifier dans Maelis que c'est bien ce "
+                    "paiement (maelis-desk resolve)")
+        if state is PaymentState.REVIEW:
+            return "Un superviseur doit vérifier dans Maelis s'il a été appliqué (maelis-desk resolve)"
+        if state is PaymentState.REJECTED:
+            return "Refusé par Maelis : à reprendre avec la famille (annuler ou corriger)"
+        return state.label_fr
+
 
     # -- sent → confirmed -------------------------------------------------------
 
@@ -383,3 +477,15 @@ def confirm_from(record: PaymentRecord, invoices: dict[int, Invoice]) -> bool:
     """Does this Maelis reading reflect a payment acknowledged by Maelis?"""
     delta = Transmitter._delta(record, invoices)
     return delta is not None and delta >= record.amount
+
+
+def _hm(moment: datetime | None) -> str:
+    from ..formatting import fr_datetime
+
+    return fr_datetime(moment) if moment is not None else "?"
+
+
+def _duration_fr(seconds: float) -> str:
+    from .sync import duration_fr
+
+    return duration_fr(seconds)

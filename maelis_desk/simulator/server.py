@@ -55,8 +55,8 @@ must come from the loopback). It is served on a second, always-up socket,
 working in ``down`` mode, and also under ``<root>/_control`` on the main
 socket (``<root>`` = ``sim.url`` without ``/services``)::
 
-    GET  /_control            {"fault": null, "latency": 0.0, "url": ..., "control_url": ...}
-    POST /_control            body {"fault": "down" | null, "latency": 1.5}, keys optional
+    GET  /_control            {"fault": null, "latency": 0.0, "apply_delay": 0.0, "url": ..., "control_url": ...}
+    POST /_control            body {"fault": "down" | null, "latency": 1.5, "apply_delay": 75}, keys optional
     GET  /_control/payments   the ledger, as Simulator.applied_payments()
 
 The ledger is a SQLite database (WAL) in ``state_dir``; payments survive a
@@ -489,6 +489,11 @@ class Simulator:
         _check_latency(seconds)
         self.knobs.latency = float(seconds)
 
+    def set_apply_delay(self, seconds: float) -> None:
+        """How long Maelis works on a payInvoices before applying it (and answering)."""
+        _check_latency(seconds)
+        self.knobs.apply_delay = float(seconds)
+
     def applied_payments(self) -> list[dict[str, Any]]:
         """The payments applied, in order, read from the ledger."""
         return self.ledger.payments()
@@ -507,7 +512,8 @@ class Simulator:
     # ---- control endpoint --------------------------------------------------
 
     def _state(self) -> dict[str, Any]:
-        return {"fault": self.knobs.fault, "latency": self.knobs.latency, "url": self.url,
+        return {"fault": self.knobs.fault, "latency": self.knobs.latency, "apply_delay": self.knobs.apply_delay,
+                "url": self.url,
                 "control_url": self.control_url}
 
     def _control_app(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -533,16 +539,20 @@ class Simulator:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             changes = json.loads(environ["wsgi.input"].read(length) or b"{}") if length <= 65536 else None
-            if not isinstance(changes, dict) or set(changes) - {"fault", "latency"}:
-                raise ValueError('expected {"fault": ..., "latency": ...}')
+            if not isinstance(changes, dict) or set(changes) - {"fault", "latency", "apply_delay"}:
+                raise ValueError('expected {"fault": ..., "latency": ..., "apply_delay": ...}')
             if "fault" in changes:
                 _check_fault(changes["fault"])
             if "latency" in changes:
                 _check_latency(changes["latency"])
+            if "apply_delay" in changes:
+                _check_latency(changes["apply_delay"])
         except (ValueError, TypeError) as exc:
             return answer("400 Bad Request", {"error": str(exc)})
         if "latency" in changes:
             self.set_latency(changes["latency"])
+        if "apply_delay" in changes:
+            self.set_apply_delay(changes["apply_delay"])
         if "fault" in changes:
             if environ.get("maelis.via_main") and changes["fault"] == "down":
                 # Closing the main socket joins its request threads and aborts

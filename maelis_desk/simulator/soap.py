@@ -30,7 +30,13 @@ A SOAP request goes through:
 6. ``truncated`` mode cuts the answer in the middle (HTTP 200, the operation
    was executed); ``lost`` mode drops the connection instead of answering a
    ``payInvoices`` (the payment was applied): the app raises
-   :class:`AbortConnection` and the server closes the socket.
+   :class:`AbortConnection` and the server closes the socket; ``dropped``
+   mode loses a ``payInvoices`` inside Maelis: never applied, the connection
+   closed after the latency;
+7. ``Knobs.apply_delay``: Maelis works that long on a ``payInvoices`` before
+   applying it and answering, whether or not the client still waits (a
+   back-end that keeps working after its client gave up: the contract's
+   "applied late").
 
 Optional fields are sometimes omitted and sometimes sent ``xsi:nil="true"``,
 by family number parity (odd: nil, even: omitted), so clients meet both.
@@ -107,7 +113,7 @@ FIGURE_MODES = {
 }
 """``readInvoices`` answers with this figure in the first invoice it lists (operation run normally)."""
 
-FAULT_MODES = ("slow", "down", "html500", "garbage", "truncated", "lost") + REDIRECT_MODES + tuple(FIGURE_MODES)
+FAULT_MODES = ("slow", "down", "html500", "garbage", "truncated", "lost", "dropped") + REDIRECT_MODES + tuple(FIGURE_MODES)
 """Fault modes of the simulator; see the module docstring of ``server``."""
 
 SLOW_DEFAULT = 30.0
@@ -180,6 +186,8 @@ class Knobs:
     latency: float = 0.0
     #: origin the redirect modes send clients to (``http://127.0.0.1:<port>``); None: the control socket
     redirect_to: str | None = None
+    #: seconds Maelis works on a payInvoices before applying it (and answering)
+    apply_delay: float = 0.0
 
     def delay(self) -> float:
         if self.latency > 0:
@@ -592,6 +600,8 @@ class MaelisApp:
             response = handler(_Params(element))
             log.debug("%s.%s OK", service, operation)
             return operation, "200 OK", response
+        except AbortConnection:
+            raise
         except SoapFault as fault:
             log.info("%s.%s fault: %s", service, operation, fault.message)
             return operation, "500 Internal Server Error", fault_envelope(fault)
@@ -718,6 +728,13 @@ class MaelisApp:
         self._regie(code)
         if len(set(nums)) != len(nums):
             raise _client("Requête invalide : une facture figure deux fois dans numInvoices")
+        if self.knobs.fault == "dropped":
+            log.info("fault mode 'dropped': payInvoices %s lost inside Maelis, never applied", reference)
+            self._sleep(self.knobs.delay())
+            raise AbortConnection
+        if self.knobs.apply_delay > 0:
+            log.info("payInvoices %s: applied in %.1f s", reference, self.knobs.apply_delay)
+            self._sleep(self.knobs.apply_delay)  # the client may be long gone: applied all the same
         with self.ledger.lock:  # validate and record atomically
             invoices = {inv.num: inv for inv in self._invoices(number, code)}
             for num in nums:

@@ -33,7 +33,7 @@ from .models import Attempt, Cancellation, Outbox, Payment
 
 WITHDRAWN_FROM = (PaymentState.PENDING, PaymentState.REJECTED)
 IN_FLIGHT = (PaymentState.SENDING, PaymentState.UNCERTAIN)
-APPLIED = (PaymentState.SENT, PaymentState.CONFIRMED, PaymentState.REVIEW)
+APPLIED = (PaymentState.SENT, PaymentState.CONFIRMED, PaymentState.REVIEW, PaymentState.MATCHED)
 #: the transmitter's states that settle a waiting cancellation
 SETTLED = WITHDRAWN_FROM + APPLIED
 

@@ -69,6 +69,7 @@ class PaymentRecord:
     lease_owner: str | None = None
     lease_until: datetime | None = None
     session: int | None = None  # the cash session it was taken in
+    updated_at: datetime | None = None  # the outbox entry's last change
 
     @property
     def reference(self) -> str:
@@ -107,6 +108,7 @@ def _record(p: Payment, o: Outbox | None) -> PaymentRecord:
         lease_owner=o.lease_owner if o else None,
         lease_until=o.lease_until if o else None,
         session=p.session,
+        updated_at=o.updated_at if o else None,
     )
 
 

@@ -33,8 +33,13 @@ OUTBOX_TITLE = "Paiements à transmettre et transmis"
 
 
 class OutboxModel(RowsTableModel):
-    HEADERS = ("Quittance", "Date", "Famille", "Régie", "Montant", "Mode", "État", "Essais", "Dernière erreur")
-    NUMERIC = (4, 7)
+    HEADERS = ("Quittance", "Date", "Famille", "Régie", "Montant", "Mode", "État", "Ce que le poste attend",
+               "Essais", "Dernière erreur")
+    NUMERIC = (4, 8)
+
+    def __init__(self, parent=None, explain=None):
+        super().__init__(parent)
+        self._explain = explain or (lambda record: "")
 
     @property
     def records(self) -> list:
@@ -57,18 +62,21 @@ class OutboxModel(RowsTableModel):
                 euros(r.amount),
                 MODE_LABELS.get(Mode(r.mode), r.mode) if r.mode in Mode._value2member_map_ else r.mode,
                 r.state.label_fr,
+                "" if r.state.is_confirmed else self._explain(r),
                 str(r.attempts),
                 r.last_error or "",
             ][column]
         if role == SORT_ROLE:
-            return [r.receipt, r.created_at.isoformat(), r.family, r.regie_label, float(r.amount), r.mode,
-                    r.state.value, r.attempts, r.last_error or ""][column]
+            return [r.receipt, r.created_at.isoformat(), r.family, r.regie_label, int(r.amount * 100), r.mode,
+                    r.state.value, r.state.value, r.attempts, r.last_error or ""][column]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return RIGHT if column in self.NUMERIC else LEFT
         if role == Qt.ItemDataRole.ForegroundRole and r.state.needs_person:
             return QColor("#b00020")
-        if role == Qt.ItemDataRole.ToolTipRole and column == 8 and r.last_error:
+        if role == Qt.ItemDataRole.ToolTipRole and column == 9 and r.last_error:
             return r.last_error
+        if role == Qt.ItemDataRole.ToolTipRole and column == 7 and not r.state.is_confirmed:
+            return self._explain(r)
         return None
 
 
@@ -87,7 +95,7 @@ class OutboxDialog(QDialog):
         self.desk = desk
         self._load = worker.Latest()
         self._send = worker.Latest()
-        self.model = OutboxModel(self)
+        self.model = OutboxModel(self, explain=desk.transmitter.explain)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)

@@ -507,7 +507,7 @@ def test_control_endpoint(sim: Simulator) -> None:
     control = sim.control_url
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/_control", control)
     state = requests.get(control, timeout=5).json()
-    assert state == {"fault": None, "latency": 0.0, "url": sim.url, "control_url": control}
+    assert state == {"fault": None, "latency": 0.0, "apply_delay": 0.0, "url": sim.url, "control_url": control}
     assert requests.post(control, json={"fault": "html500", "latency": 0.05}, timeout=5).json()["fault"] == "html500"
     assert sim.fault == "html500" and sim.latency == 0.05
     assert post(sim, "readRegieList").status_code == 500

@@ -34,11 +34,13 @@ def test_every_state_has_a_french_label():
 
 def test_state_predicates_partition_the_outbox():
     assert S.waiting() == (S.PENDING, S.SENDING, S.UNCERTAIN, S.SENT)
-    assert S.needing_person() == (S.REJECTED, S.REVIEW)
+    assert S.needing_person() == (S.REJECTED, S.REVIEW, S.MATCHED)
     assert set(S.outbox()) == set(S.waiting()) | set(S.needing_person())
     assert S.CONFIRMED not in S.outbox() and S.CONFIRMED.is_confirmed
     # a rejected payment was not applied: invoices no longer show it as paid
     assert set(S.paid_not_confirmed()) == set(S.waiting()) | {S.REVIEW}
+    # seen in Maelis without acknowledgement: Maelis' figures already hold it, a supervisor checks
+    assert S.MATCHED.needs_person and not S.MATCHED.is_confirmed and not S.MATCHED.counts_as_paid
 
 
 def test_states_are_their_stored_values():
