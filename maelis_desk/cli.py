@@ -6,7 +6,9 @@ Exit codes: 0 success; 2 usage; 3 Maelis unreachable and nothing cached;
 7 refused by a rule (payment: amount, mode, invoice already paid, no open cash session;
 the day: a difference without its comment, a second draft docket...);
 8 the journal does not hold; 9 the operator's role does not allow it
-(operators, cancellations, journal: cli_audit.py).
+(operators, cancellations, journal: cli_audit.py); 10 the database cannot be
+opened; 11 a payment IS recorded but a later step failed (its receipt number is
+printed); 12 the database failed while writing: nothing was recorded.
 """
 
 from __future__ import annotations
@@ -25,12 +27,21 @@ from .config import Settings, SettingsError, settings_from_args
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
 from .formatting import AmountError, parse_amount
-from .services.errors import EXIT_AUTH, EXIT_REFUSED, DeskError, PaymentRefused
+from .services.errors import EXIT_AUTH, EXIT_RECORDED_BUT, EXIT_REFUSED, DeskError, PaymentRefused
 from .services.health import State
 from .services.payments import MODE_LABELS, Mode, PaymentRequest
 
 
 EXIT_OK, EXIT_USAGE = 0, 2  # the others (3 to 7) are the services' errors' (services/errors.py)
+
+
+EXIT_CODES_HELP = """codes de sortie :
+  0 succès ; 2 usage ; 3 Maelis injoignable et rien en cache ; 4 identification refusée ;
+  5 refus de Maelis ; 6 réponse de Maelis incompréhensible ; 7 refusé par une règle ;
+  8 journal rompu ; 9 rôle de l'opérateur insuffisant ; 10 base de données impossible à ouvrir ;
+  11 paiement ENREGISTRÉ (quittance indiquée) mais une étape suivante a échoué (fichier de
+     quittance, transmission) : ne pas encaisser à nouveau ;
+  12 la base de données a échoué pendant l'écriture (disque plein…) : rien n'est enregistré"""
 
 
 class FrenchParser(argparse.ArgumentParser):
@@ -67,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = FrenchParser(
         prog="maelis-desk",
         description="Maelis Desk : caisse des régies de recettes. Sans commande : la fenêtre.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"maelis-desk {__version__}")
     parser.add_argument("--self-check", metavar="FAMILLE", type=positive_int,
@@ -119,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cash-given", metavar="MONTANT", help="somme remise en espèces (calcule la monnaie)")
     p.add_argument("--receipt", metavar="FICHIER", help="enregistrer aussi la quittance PDF")
     p.add_argument("--no-transmit", action="store_true", help="ne pas tenter l'envoi à Maelis maintenant")
+    p.add_argument("--request-id", metavar="CLE", help="clé d'idempotence, pour les scripts qui réessaient : un "
+                   "second « pay » avec la même clé n'enregistre rien et redonne la quittance du premier")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("outbox", parents=[common], help="les paiements pas encore confirmés par Maelis")
@@ -362,26 +377,89 @@ def cmd_pay(desk, args) -> int:
             "reference": args.reference,
             "cash_given": cash_given,
         },
+        request_id=args.request_id,
     )
     try:
         record = desk.payments.record(request)
     except PaymentRefused as exc:
         print(f"Paiement refusé : {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    # From here on the payment IS recorded: whatever fails next (the receipt
+    # file, the transmission, the output) must say so, with its receipt number,
+    # and exit 11, so that nobody takes the money a second time. A failed
+    # receipt file does not keep the payment from being sent.
+    replayed = record.replayed
+    failures: list[str] = []
+
+    def step(action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001 - every failure after the recording is told the same way
+            logging.getLogger(__name__).debug("after recording %s", record.receipt, exc_info=True)
+            failures.append(_after_recording(exc, args))
+
+    if replayed:
+        print(f"Paiement déjà enregistré avec la clé « {args.request_id} » : quittance n° {record.receipt} "
+              "(rien de nouveau n'est enregistré).", file=sys.stderr)
     if args.receipt:
-        Path(args.receipt).write_bytes(desk.receipts.pdf(record))
+        step(lambda: Path(args.receipt).write_bytes(desk.receipts.pdf(record, duplicate=replayed)))
     if not args.no_transmit:
-        desk.transmitter.run_once()
-        record = desk.payments.get(record.id)
-    if args.json:
-        print(json.dumps(payment_json(record), ensure_ascii=False, indent=2))
-    else:
-        print(f"Paiement enregistré : quittance n° {record.receipt}, {euros(record.amount)} "
-              f"({MODE_LABELS[Mode(record.mode)]}).")
-        if "change" in record.details:
-            print(f"Monnaie à rendre : {euros(Decimal(record.details['change']))}")
-        print(f"Transmission à Maelis : {record.state.label_fr.lower()}.")
-    return EXIT_OK
+        def transmit() -> None:
+            nonlocal record
+            desk.transmitter.run_once()
+            record = desk.payments.get(record.id)
+        step(transmit)
+
+    def output() -> None:
+        if args.json:
+            print(json.dumps({**payment_json(record), "replayed": replayed}, ensure_ascii=False, indent=2))
+        else:
+            print(f"Paiement enregistré : quittance n° {record.receipt}, {euros(record.amount)} "
+                  f"({MODE_LABELS[Mode(record.mode)]}).")
+            if "change" in record.details:
+                print(f"Monnaie à rendre : {euros(Decimal(record.details['change']))}")
+            print(f"Transmission à Maelis : {record.state.label_fr.lower()}.")
+        sys.stdout.flush()
+    step(output)
+    if not failures:
+        return EXIT_OK
+    print(f"Paiement ENREGISTRÉ : quittance n° {record.receipt}, {euros(record.amount)} "
+          f"({MODE_LABELS[Mode(record.mode)]}), famille {record.family}. Ne l'encaissez pas une seconde fois. "
+          f"Mais {' Et '.join(failures)} Transmission à Maelis : {record.state.label_fr.lower()} "
+          f"(sinon « maelis-desk transmit ») ; la quittance : « maelis-desk receipt {record.receipt} -o FICHIER ».",
+          file=sys.stderr)
+    return EXIT_RECORDED_BUT
+
+
+def _after_recording(exc: BaseException, args) -> str:
+    """What failed after a payment was recorded, in French."""
+    if isinstance(exc, OSError) and args.receipt and exc.filename is not None \
+            and Path(exc.filename) == Path(args.receipt):
+        return f"la quittance n'a pas pu être écrite dans {args.receipt} : {_os_reason(exc)}."
+    if isinstance(exc, DeskError):
+        return f"la suite a échoué : {exc.message}"
+    if isinstance(exc, OSError):
+        return f"la suite a échoué : {_os_reason(exc)}."
+    return f"la suite a échoué ({type(exc).__name__})."
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OSError's cause in French (the system's own text is English)."""
+    import errno
+
+    reasons = {
+        errno.ENOENT: "le dossier n'existe pas",
+        errno.EACCES: "permission refusée",
+        errno.EPERM: "permission refusée",
+        errno.ENOSPC: "le disque est plein",
+        errno.EROFS: "le support est en lecture seule",
+        errno.EISDIR: "c'est un dossier",
+        errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+        errno.EDQUOT: "le quota du disque est atteint",
+        errno.EIO: "erreur d'entrée-sortie du disque",
+        errno.EPIPE: "la sortie a été fermée",
+    }
+    return reasons.get(exc.errno, f"erreur du système ({exc.strerror or exc})")
 
 
 def cmd_outbox(desk, args) -> int:

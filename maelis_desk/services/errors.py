@@ -5,7 +5,12 @@ The SOAP client's own errors (maelis/errors.py) stop at the services: each
 use case that calls Maelis turns them into these (`from_maelis`), so nothing
 above services/ imports maelis/. Exit codes (README): 3 Maelis unreachable
 and nothing cached, 4 authentication refused, 5 Maelis business fault (or an
-unknown régie), 6 protocol error, 7 payment refused by a rule.
+unknown régie), 6 protocol error, 7 payment refused by a rule, 8 the journal
+does not hold, 9 not the operator's role, 10 the database cannot be opened,
+11 a payment IS recorded (its receipt number is given) but a step after it
+failed (receipt file, printing, transmission): never take the money again,
+12 the database failed while writing (disk full, I/O error, read-only): what
+was being recorded is NOT recorded.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from ..maelis import MaelisAuthError, MaelisError, MaelisFault, MaelisProtocolEr
 EXIT_UNREACHABLE, EXIT_AUTH, EXIT_FAULT, EXIT_PROTOCOL, EXIT_REFUSED = 3, 4, 5, 6, 7
 EXIT_JOURNAL_BROKEN, EXIT_DENIED = 8, 9
 EXIT_DATABASE = 10
+EXIT_RECORDED_BUT = 11
+EXIT_NOT_RECORDED = 12
 
 
 class DeskError(Exception):

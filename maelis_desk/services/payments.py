@@ -89,6 +89,7 @@ class PaymentRequest:
     mode: Mode
     details: dict[str, Any] = field(default_factory=dict)
     # cheque_number, bank, drawer | card_reference | transfer_reference | cash_given | reference
+    request_id: str | None = None  # idempotency key (`pay --request-id`): the same key records once
 
 
 def allocate(invoices: list[Invoice], amount: Decimal) -> list[tuple[Invoice, Decimal]]:
@@ -274,7 +275,9 @@ class PaymentService:
                 ],
             }
 
-        return self.payments.record(
+        if request.request_id is not None and not request.request_id.strip():
+            raise PaymentRefused("La clé de requête (--request-id) est vide.", "request_id")
+        record = self.payments.record(
             regie=request.regie,
             family=request.family,
             amount=request.amount,
@@ -288,7 +291,18 @@ class PaymentService:
             desk_id=self.desk_id,
             build=build,
             on_written=lambda: failpoint("recorded"),
+            request_id=request.request_id,
         )
+        if record.replayed:
+            same = (record.family == request.family and record.regie == request.regie
+                    and record.amount == request.amount and record.mode == request.mode.value
+                    and record.invoice_numbers == [n for n in request.invoices if n in record.invoice_numbers])
+            if not same:
+                raise PaymentRefused(
+                    f"La clé de requête « {request.request_id} » a déjà servi au paiement {record.receipt} "
+                    f"(famille {record.family}, {euros(record.amount)}) : rien n'est enregistré pour cette "
+                    "autre demande ; donnez-lui sa propre clé.", "request_id")
+        return record
 
     # -- what the desk took, for the CLI and the UI (they never query the store) --
 

@@ -136,6 +136,12 @@ def _v9_desk_code(database: peewee.Database, desk_code: str) -> None:
     pw_migrate.migrate(pw_migrate.SchemaMigrator.from_database(database).add_column(table, "desk_code", field))
 
 
+def _v10_request_id(database: peewee.Database) -> None:
+    """Payments keep their caller's idempotency key, unique when given (NULL for the others)."""
+    _add_column(database, models.Payment, "request_id")
+    database.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "payment_request_id" ON "payment" ("request_id")')
+
+
 # A new database gets the current models' tables at once and LATEST as its
 # version (Vorta's way); an existing one runs the steps above its version.
 # Steps create tables from the current models, so a step that adds a column
@@ -150,6 +156,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (7, "scheduled refresh: list facts and passes", _v7_sync_progress),
     (8, "operators, cancellations, journal", _v8_operators_journal),
     (9, "payments: the desk's code", _v9_desk_code),
+    (10, "payments: idempotency key", _v10_request_id),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -134,6 +134,9 @@ class Payment(BaseModel):
     created_at = AwareDateTimeField()
     session = peewee.IntegerField(null=True, index=True)  # the cash session it was taken in (store/day.py)
     operator_login = peewee.CharField(max_length=64, null=True, index=True)  # the account (schema 7)
+    # The caller's idempotency key (`pay --request-id`, schema 10): a second
+    # recording with the same key answers this payment instead (store/payments.py).
+    request_id = peewee.CharField(max_length=100, null=True, unique=True)
 
     class Meta:
         indexes = ((("family", "regie"), False),)

@@ -9,6 +9,7 @@ the first's payment.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass
@@ -70,6 +71,8 @@ class PaymentRecord:
     lease_until: datetime | None = None
     session: int | None = None  # the cash session it was taken in
     updated_at: datetime | None = None  # the outbox entry's last change
+    request_id: str | None = None  # the caller's idempotency key, if it gave one
+    replayed: bool = False  # record() found this payment by its request_id: nothing was recorded now
 
     @property
     def reference(self) -> str:
@@ -109,6 +112,7 @@ def _record(p: Payment, o: Outbox | None) -> PaymentRecord:
         lease_until=o.lease_until if o else None,
         session=p.session,
         updated_at=o.updated_at if o else None,
+        request_id=p.request_id,
     )
 
 
@@ -138,6 +142,7 @@ class Payments:
         build: Callable[[dict[int, Decimal]], dict[str, Any]],
         on_written: Callable[[], None] | None = None,
         operator_login: str | None = None,
+        request_id: str | None = None,
     ) -> PaymentRecord:
         """Record a payment and its outbox entry in one transaction.
 
@@ -146,8 +151,41 @@ class Payments:
         already account for; it checks the rules (raising aborts everything,
         the receipt number included) and returns the facts to store:
         `invoices`, `regie_label`, `payer_name`, `details`, `session` (the cash
-        session it claimed, services/day.py)."""
+        session it claimed, services/day.py).
+
+        `request_id`, the caller's idempotency key: when a payment already
+        carries it, nothing is recorded and that payment is answered
+        (`replayed`), whatever happened since (a closed session, a confirmed
+        transmission). Checked inside the transaction that holds the régie; two
+        desks recording the same key at once on PostgreSQL are told apart by
+        the column's unique index: the loser's transaction is rolled back and
+        it answers the winner's payment."""
+        if request_id is not None:
+            try:
+                return self._record_once(regie, family, amount, mode, operator, desk, desk_code, created_at,
+                                         year, desk_id, build, on_written, operator_login, request_id)
+            except peewee.IntegrityError:
+                found = self.by_request_id(request_id)
+                if found is None:
+                    raise
+                return found
+        return self._record_once(regie, family, amount, mode, operator, desk, desk_code, created_at,
+                                 year, desk_id, build, on_written, operator_login, None)
+
+    def by_request_id(self, request_id: str) -> PaymentRecord | None:
+        """The payment recorded with this idempotency key, marked `replayed`."""
+        p = Payment.get_or_none(Payment.request_id == request_id)
+        if p is None:
+            return None
+        return dataclasses.replace(_record(p, Outbox.get_or_none(Outbox.payment == p.id)), replayed=True)
+
+    def _record_once(self, regie, family, amount, mode, operator, desk, desk_code, created_at, year, desk_id,
+                     build, on_written, operator_login, request_id) -> PaymentRecord:
         with self._writing():
+            if request_id is not None:
+                earlier = self.by_request_id(request_id)
+                if earlier is not None:
+                    return earlier
             ReceiptCounter.insert(regie=regie, year=year, last=0).on_conflict_ignore().execute()
             ReceiptCounter.update(last=ReceiptCounter.last + 1).where(
                 (ReceiptCounter.regie == regie) & (ReceiptCounter.year == year)
@@ -172,6 +210,7 @@ class Payments:
                 created_at=created_at,
                 session=facts.get("session"),
                 operator_login=operator_login,
+                request_id=request_id,
             )
             journal.append("payment.recorded", at=created_at, desk=desk, operator=operator_login,
                            payment=payment_id, receipt=payment.receipt, amount_cents=payment.amount_cents,
