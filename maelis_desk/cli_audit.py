@@ -16,7 +16,7 @@ import sys
 from datetime import datetime, time
 from typing import Any
 
-from .domain import Role
+from .domain import Role, from_cents
 from .formatting import desk_tz, euros, fr_datetime
 
 from .services.errors import EXIT_AUTH, EXIT_DENIED, EXIT_JOURNAL_BROKEN, EXIT_REFUSED  # noqa: F401
@@ -262,7 +262,7 @@ def cmd_journal(desk, args) -> int:
     if not records:
         print("Journal vide." if since is None else "Aucune entrée depuis cette date.")
     for r in records:
-        amount = f" {euros(_cents(r.amount_cents))}" if r.amount_cents is not None else ""
+        amount = f" {euros(from_cents(r.amount_cents))}" if r.amount_cents is not None else ""
         what = r.receipt or r.data.get("login") or ""
         detail = ""
         if r.kind == "payment.state" or "to" in r.data:
@@ -274,10 +274,6 @@ def cmd_journal(desk, args) -> int:
     return 0
 
 
-def _cents(cents: int):
-    from decimal import Decimal
-
-    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 COMMANDS = {

@@ -39,6 +39,18 @@ def money(value: Decimal | int | str) -> Decimal:
 MAX_AMOUNT = Decimal("9999999.99")
 
 
+def to_cents(amount: Decimal) -> int:
+    """A sum of money as whole cents (how the desk's book stores it); refuses fractions of a cent."""
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise ValueError(f"amount {amount} has fractions of a cent")
+    return int(cents)
+
+
+def from_cents(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
 def amount_problem(value: Decimal, *, places: int = 2, signed: bool = False) -> str | None:
     """Why `value` is no figure a régie can hold, in French; None when it is one.
 

@@ -9,6 +9,7 @@ and refuses everything else with a French message.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from decimal import Context, Decimal, InvalidOperation
@@ -149,3 +150,8 @@ def euros_in_words(amount: Decimal) -> str:
     if cents:
         parts.append(f"{number_in_words(cents)} centime{'s' if cents > 1 else ''}")
     return " et ".join(parts)
+
+
+def html_text(text: str) -> str:
+    """Text put inside the rich text of a Qt label (names, labels, errors): escaped."""
+    return html.escape(text, quote=False)

@@ -933,10 +933,6 @@ class DemoData:
     # ---- families ----------------------------------------------------------
 
     @property
-    def first_family(self) -> int:
-        return FIRST_FAMILY
-
-    @property
     def last_family(self) -> int:
         return FIRST_FAMILY + self.count - 1
 

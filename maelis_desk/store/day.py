@@ -31,7 +31,7 @@ from ..domain_day import (
 from .database import db, writing
 from .fields import AwareDateTimeField, JSONTextField
 from .models import BaseModel, Payment
-from .payments import from_cents, to_cents
+from ..domain import from_cents, to_cents
 
 
 class CashSession(BaseModel):

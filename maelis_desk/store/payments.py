@@ -19,26 +19,16 @@ from typing import Any, Callable, Iterable
 
 import peewee
 
-from ..domain import PaymentState, parse_receipt, receipt_number
+from ..domain import PaymentState, from_cents, parse_receipt, receipt_number, to_cents
 from . import journal
 from .cancellations import settle_waiting
 from .database import db, locking, writing
 from .fields import utc_text
 from .models import Attempt, Outbox, Payment, ReceiptCounter
 
-CENTS = Decimal(100)
 
 
 
-def to_cents(amount: Decimal) -> int:
-    cents = amount * CENTS
-    if cents != cents.to_integral_value():
-        raise ValueError(f"amount {amount} has fractions of a cent")
-    return int(cents)
-
-
-def from_cents(cents: int) -> Decimal:
-    return (Decimal(cents) / CENTS).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)

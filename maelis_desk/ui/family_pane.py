@@ -242,7 +242,7 @@ class RegiePage(QWidget):
     def tables(self) -> tuple[DeskTable, DeskTable]:
         return self.to_pay.table, self.history.table
 
-    def set_regie_invoices(self, regie_invoices: RegieInvoices, today_: date, now) -> None:
+    def set_regie_invoices(self, regie_invoices: RegieInvoices, today_: date) -> None:
         self.regie_invoices = regie_invoices
         to_pay, history = regie_invoices.to_pay, regie_invoices.history
         due = regie_invoices.due
@@ -527,7 +527,7 @@ class FamilyPane(QWidget):
             for i in range(self.tabs.count(), count):
                 self.tabs.addTab(self._pages[i], "")
             for i, regie_invoices in enumerate(view.regies):
-                self._pages[i].set_regie_invoices(regie_invoices, self._today, now)
+                self._pages[i].set_regie_invoices(regie_invoices, self._today)
                 self._label_tab(i, regie_invoices)
         finally:
             self.tabs.blockSignals(False)

@@ -9,7 +9,7 @@ shows results and never waits for Maelis.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..config import Settings
 from ..domain import Freshness, Invoice
-from ..formatting import age_fr, fr_datetime, local
+from ..formatting import age_fr, fr_datetime, html_text, local
 from ..services import Desk, FamilyView, State
+from ..services.clock import utcnow
 from . import worker
 from .banner import CACHE_HEAD, CredentialsBanner
 from .family_pane import FamilyPane
@@ -62,8 +63,6 @@ STATE_COLOURS = {
 }
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def keys_text(keys: list[QKeySequence]) -> str:
@@ -400,7 +399,7 @@ class MainWindow(QMainWindow):
         else:
             self.family_pane.clear(f"Impossible d'ouvrir la famille n° {number}.\n\n{text}")
             self.banner.show_message(
-                "error", f"<b>Famille n° {number} non ouverte</b> — {_html(text)}", text
+                "error", f"<b>Famille n° {number} non ouverte</b> — {html_text(text)}", text
             )
         self._update_actions()
         self.refresh_health()
@@ -460,11 +459,11 @@ class MainWindow(QMainWindow):
         if not self.offline_mode and self.snapshot is not None and self.snapshot.state is State.REFUSED:
             head = CACHE_HEAD
         age = age_fr(oldest, now)
-        html = f"<b>{head}</b> — données du cache, lues {_html(age)}."
+        html = f"<b>{head}</b> — données du cache, lues {html_text(age)}."
         if never:
             html += f" {never} régie{'s' if never > 1 else ''} jamais lue{'s' if never > 1 else ''}."
         if error and not self.offline_mode:
-            html += f"<br><small>{_html(error)}</small>"
+            html += f"<br><small>{html_text(error)}</small>"
         self.banner.show_message("cache", html, error or "")
         self.data_label.setText(f"Données du cache, lues {age}")
         self.data_label.setToolTip(f"Lues dans Maelis le {fr_datetime(oldest)}" if oldest else "Jamais lues dans Maelis")
@@ -490,7 +489,7 @@ class MainWindow(QMainWindow):
                 tip = f"Dernière réponse en {snapshot.last_duration:.2f} s".replace(".", ",")
             else:
                 tip = "Maelis n'a pas encore été interrogé."
-        self.state_label.setText(f'<span style="color:{colour}">●</span> {_html(text)}')
+        self.state_label.setText(f'<span style="color:{colour}">●</span> {html_text(text)}')
         self.state_label.setToolTip(tip)
         self.credentials_banner.follow(snapshot.state, offline_mode=self.offline_mode)
         self._update_title()
@@ -652,7 +651,7 @@ class MainWindow(QMainWindow):
         if report.rejected or report.review:
             self.banner.show_message(
                 "error",
-                f"<b>Un paiement n'a pas pu être transmis à Maelis</b> — Famille > {_html(OUTBOX_TITLE)} "
+                f"<b>Un paiement n'a pas pu être transmis à Maelis</b> — Famille > {html_text(OUTBOX_TITLE)} "
                 f"({keys_fr(self.outbox_action.shortcuts())}), ou un superviseur.",
                 "\n".join(report.errors),
             )
@@ -705,5 +704,3 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -23,7 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
-from ..domain import Family, Invoice, InvoiceLine, InvoiceStatus
+from ..domain import Family, Invoice, InvoiceLine, InvoiceStatus, to_cents
 from ..formatting import desk_tz, euros, fr_date
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -54,7 +54,8 @@ def today() -> date:
 
 
 def cents(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
+    """A sort key for a sum of money (domain.to_cents)."""
+    return to_cents(amount)
 
 
 def stamp(value: datetime | None) -> int:
@@ -319,7 +320,7 @@ class InvoiceLinesModel(RowsTableModel):
                 line.label.casefold(),
                 stamp(line.start),
                 float(line.quantity),  # sorting only: never shown nor summed
-                cents(line.unit_price),
+                int(line.unit_price * 10_000),  # tariffs may have 4 decimals
                 cents(line.amount),
             )[col]
         if role == OBJECT_ROLE:

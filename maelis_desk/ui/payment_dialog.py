@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain import ZERO, Family, Invoice, Regie
-from ..formatting import AmountError, euros, fr_date, parse_amount
+from ..formatting import AmountError, euros, fr_date, html_text, parse_amount
 from ..services import Desk
 from ..services.payments import MODE_LABELS, Mode, PaymentRefused, PaymentRequest, check_details, validate
 from . import worker
@@ -87,8 +87,6 @@ def _button(name: str, *, suffix: str = "") -> QPushButton:
     return button
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class InvoiceChoice(QTableView):
@@ -202,8 +200,8 @@ class PaymentDialog(QDialog):
         page = QWidget()
         layout = QVBoxLayout(page)
         head = QLabel(
-            f"<b>Famille n° {self.family.number}</b> — {_escape(self.family.guardian_names)}<br>"
-            f"Régie <b>{_escape(self.regie.label)}</b> (n° {self.regie.code}) : un paiement ne couvre "
+            f"<b>Famille n° {self.family.number}</b> — {html_text(self.family.guardian_names)}<br>"
+            f"Régie <b>{html_text(self.regie.label)}</b> (n° {self.regie.code}) : un paiement ne couvre "
             "qu'une régie."
         )
         head.setWordWrap(True)
@@ -407,7 +405,7 @@ class PaymentDialog(QDialog):
         request = self.request()
         chosen = {i.number: i for i in self.table.chosen()}
         lines = "".join(
-            f"<li>{_escape(chosen[n].id)} — {_escape(chosen[n].label)} — reste {euros(chosen[n].remaining)}</li>"
+            f"<li>{html_text(chosen[n].id)} — {html_text(chosen[n].label)} — reste {euros(chosen[n].remaining)}</li>"
             for n in request.invoices
         )
         details = check_details(request.mode, request.amount, request.details)
@@ -416,13 +414,13 @@ class PaymentDialog(QDialog):
             extra = (f"<p>Somme remise : {euros(Decimal(details['cash_given']))} — "
                      f"<b>monnaie à rendre : {euros(Decimal(details['change']))}</b></p>")
         elif "cheque_number" in details:
-            extra = f"<p>Chèque n° {_escape(details['cheque_number'])}" + (
-                f", {_escape(details['bank'])}" if "bank" in details else "") + "</p>"
+            extra = f"<p>Chèque n° {html_text(details['cheque_number'])}" + (
+                f", {html_text(details['bank'])}" if "bank" in details else "") + "</p>"
         self.summary.setText(
             f"<p style='font-size:14pt'>Encaisser <b>{euros(request.amount)}</b> "
             f"par <b>{MODE_LABELS[request.mode].lower() if request.mode is not Mode.CESU else 'CESU'}</b></p>"
-            f"<p>Famille n° {self.family.number} — {_escape(self.family.guardian_names)}<br>"
-            f"Régie {_escape(self.regie.label)}</p>"
+            f"<p>Famille n° {self.family.number} — {html_text(self.family.guardian_names)}<br>"
+            f"Régie {html_text(self.regie.label)}</p>"
             f"<p>Factures :</p><ul>{lines}</ul>{extra}"
         )
         self.confirm_error.setText("")
@@ -496,7 +494,7 @@ class PaymentDialog(QDialog):
         self.done_label.setText(
             f"<h2>Paiement enregistré</h2>"
             f"<p style='font-size:14pt'>Quittance n° <b>{record.receipt}</b> — {euros(record.amount)} "
-            f"({_escape(MODE_LABELS[Mode(record.mode)])})</p>{change_text}"
+            f"({html_text(MODE_LABELS[Mode(record.mode)])})</p>{change_text}"
             "<p>Le paiement est en sécurité dans la base du poste. Il est transmis à Maelis en arrière-plan ; "
             "les factures apparaissent « payées, transmission en attente » jusqu'à sa confirmation.</p>"
         )

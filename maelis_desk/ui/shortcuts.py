@@ -6,6 +6,8 @@ translations Qt has loaded.
 
 from __future__ import annotations
 
+from ..formatting import html_text
+
 from PySide6.QtGui import QAction, QKeySequence
 
 # Qt's portable names → what a French keyboard shows
@@ -63,8 +65,8 @@ def window_rows(actions: list[QAction], grouped: list[QAction]) -> list[tuple[st
 def help_html(sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
     html = "<table cellspacing='4'>"
     for title, rows in sections:
-        html += f"<tr><td colspan='2'><br><b><u>{_html(title)}</u></b></td></tr>"
-        html += "".join(f"<tr><td><b>{_html(k)}</b></td><td>&nbsp;&nbsp;{_html(v)}</td></tr>" for k, v in rows)
+        html += f"<tr><td colspan='2'><br><b><u>{html_text(title)}</u></b></td></tr>"
+        html += "".join(f"<tr><td><b>{html_text(k)}</b></td><td>&nbsp;&nbsp;{html_text(v)}</td></tr>" for k, v in rows)
     return html + "</table>"
 
 
@@ -74,5 +76,3 @@ def payment_rows() -> list[tuple[str, str]]:
     return [(keys if isinstance(keys, str) else keys_fr(keys), what) for keys, what in key_help()]
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
