@@ -27,7 +27,7 @@ from .config import Settings, SettingsError, settings_from_args
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
 from .formatting import AmountError, parse_amount
-from .services.errors import EXIT_AUTH, EXIT_RECORDED_BUT, EXIT_REFUSED, DeskError, PaymentRefused
+from .services.errors import EXIT_AUTH, EXIT_RECORDED_BUT, EXIT_REFUSED, DeskError, PaymentRefused, as_desk_error
 from .services.health import State
 from .services.payments import MODE_LABELS, Mode, PaymentRequest
 
@@ -605,3 +605,9 @@ def run_command(settings: Settings, args) -> int:
     except OSError as exc:
         print(f"Erreur : {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", file=sys.stderr)
         return 1
+    except Exception as exc:
+        expected = as_desk_error(exc)  # the shared database lost mid-command: exit 10, in French
+        if expected is None:
+            raise
+        print(f"Erreur : {expected.message}", file=sys.stderr)
+        return expected.exit_code

@@ -16,6 +16,7 @@ was being recorded is NOT recorded.
 from __future__ import annotations
 
 from ..maelis import MaelisAuthError, MaelisError, MaelisFault, MaelisProtocolError, MaelisUnavailable
+from ..store.database import DatabaseUnavailable
 
 EXIT_UNREACHABLE, EXIT_AUTH, EXIT_FAULT, EXIT_PROTOCOL, EXIT_REFUSED = 3, 4, 5, 6, 7
 EXIT_JOURNAL_BROKEN, EXIT_DENIED = 8, 9
@@ -166,3 +167,16 @@ def from_maelis(exc: MaelisError) -> DeskError:
     error = DeskError(exc.message, detail=exc.detail)
     error.exit_code = exc.exit_code
     return error
+
+
+def as_desk_error(exc: BaseException) -> DeskError | None:
+    """The services' error for an error from below that is expected, not a bug: the
+    shared database lost mid-day (store.DatabaseUnavailable) is DatabaseUnreachable
+    (exit 10), wherever the use case was when its server went away. None: a bug."""
+    if isinstance(exc, DeskError):
+        return exc
+    if isinstance(exc, DatabaseUnavailable):
+        return DatabaseUnreachable(str(exc))
+    if isinstance(exc, MaelisError):
+        return from_maelis(exc)
+    return None

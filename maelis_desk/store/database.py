@@ -121,6 +121,77 @@ def public_url(spec) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+LOST = (
+    "La base de données partagée ({server}) ne répond plus : vérifiez que le serveur est démarré "
+    "et joignable. ({cause})"
+)
+
+
+class DeskPostgresql(peewee.PostgresqlDatabase):
+    """PostgreSQL as a desk needs it when its server goes away mid-day.
+
+    A lost or refused connection raises DatabaseUnavailable (French, no password)
+    instead of psycopg's error; a connection found broken is dropped, so the next
+    call, once the server is back, opens a fresh one instead of failing forever.
+    Nothing is ever retried here: a statement whose answer was lost may have run."""
+
+    def _broken(self) -> bool:
+        conn = None if self._state.closed else self._state.conn
+        return conn is not None and (conn.closed or getattr(conn, "broken", False))
+
+    def _drop(self) -> None:
+        """Forget this thread's dead connection (its server rolled back what it had not committed)."""
+        conn = self._state.conn
+        self._state.reset()
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - it is dead already
+            pass
+
+    def _lost(self, exc: BaseException, *, committing: bool = False) -> DatabaseUnavailable:
+        cause = _first_line(exc)
+        if committing:
+            return DatabaseUnavailable(
+                f"La base de données partagée ({public_url(self.database_url)}) a été perdue pendant "
+                f"l'enregistrement : il a pu aboutir ou non. Vérifiez la liste des paiements quand "
+                f"elle répond à nouveau. ({cause})")
+        return DatabaseUnavailable(LOST.format(server=public_url(self.database_url), cause=cause))
+
+    def cursor(self, named_cursor=None):
+        if self._broken() and not self.in_transaction():
+            self._drop()
+        try:
+            return super().cursor()
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            if self._state.closed or self._broken():
+                raise self._lost(exc) from exc
+            raise
+
+    def _guarded(self, call, *, committing: bool = False):
+        try:
+            return call()
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            if self._broken() or self._state.closed:
+                if not self.in_transaction() and not self._state.closed:
+                    self._drop()
+                raise self._lost(exc, committing=committing) from exc
+            raise
+
+    def execute_sql(self, sql, params=None):
+        return self._guarded(lambda: super(DeskPostgresql, self).execute_sql(sql, params))
+
+    def begin(self):
+        return self._guarded(super().begin)
+
+    def commit(self):
+        return self._guarded(super().commit, committing=True)
+
+    def rollback(self):
+        if self._broken():
+            return None  # the server lost the transaction with the connection: nothing to undo
+        return self._guarded(super().rollback)
+
+
 def _postgres(text: str) -> peewee.Database:
     try:
         import psycopg  # noqa: F401
@@ -130,12 +201,14 @@ def _postgres(text: str) -> peewee.Database:
             "pip install 'maelis-desk[postgres]'."
         ) from exc
     parts = urlsplit(text)
-    return peewee.PostgresqlDatabase(
+    database = DeskPostgresql(
         urlunsplit(parts._replace(scheme="postgresql")),
         prefer_psycopg3=True,
         # A desk waits a few seconds for its server, not a TCP timeout's minutes.
         connect_timeout=5,
     )
+    database.database_url = text
+    return database
 
 
 def make_database(spec: str | os.PathLike) -> peewee.Database:

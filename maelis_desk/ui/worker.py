@@ -120,6 +120,11 @@ class Worker(QRunnable):
                 log.info("%s: %s", self._label, exc.message)
                 signals.failed.emit(exc, "")
             except Exception as exc:  # noqa: BLE001 - a bug: logged, shown, survived
+                expected = as_desk_error(exc)  # the shared database lost mid-day is no bug
+                if expected is not None:
+                    log.info("%s: %s", self._label, expected.message)
+                    signals.failed.emit(expected, "")
+                    return
                 text = traceback.format_exc()
                 log.error("Unexpected error in %s:\n%s", self._label, text)
                 signals.failed.emit(exc, text)
