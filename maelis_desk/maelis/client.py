@@ -1,7 +1,10 @@
 """The Maelis SOAP client: zeep clients built at run time from the WSDLs.
 
 One zeep client per service (`FamilyService`, `InvoiceService`), built on
-first use from `<base>/<Service>?wsdl`, every request signed with a
+first use from `<base>/<Service>?wsdl` (from its copy on disk at once when
+there is one, the copy refreshed in the background: see transport.py; calls
+queued behind a WSDL read that failed share its error instead of waiting
+for another timeout), every request signed with a
 WS-Security UsernameToken (PasswordText). Calls go to `<base>/<Service>`
 whatever address the WSDL declares, so a WSDL copied from another host (or
 our on-disk copy) still talks to the configured server.
@@ -16,6 +19,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -85,6 +89,8 @@ class MaelisClient:
             xsd_ignore_sequence_order=True,
         )
         self._services: dict[str, Any] = {}
+        #: per service, the last failed WSDL read: (when it ended, its error)
+        self._wsdl_failures: dict[str, tuple[float, MaelisError]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show the password
@@ -102,18 +108,28 @@ class MaelisClient:
     # -- plumbing -------------------------------------------------------------
 
     def _service(self, name: str):
+        asked = time.monotonic()
         with self._lock:
             service = self._services.get(name)
             if service is None:
-                client = self._guard(
-                    lambda: zeep.Client(
-                        f"{self.base_url}/{name}?wsdl",
-                        transport=self.transport,
-                        settings=self.settings,
-                        wsse=UsernameToken(self.user, self._password),
-                    ),
-                    what="WSDL",
-                )
+                failed = self._wsdl_failures.get(name)
+                if failed is not None and failed[0] >= asked:
+                    # This thread queued behind an attempt that just failed:
+                    # share its answer rather than wait for a timeout again.
+                    raise failed[1]
+                try:
+                    client = self._guard(
+                        lambda: zeep.Client(
+                            f"{self.base_url}/{name}?wsdl",
+                            transport=self.transport,
+                            settings=self.settings,
+                            wsse=UsernameToken(self.user, self._password),
+                        ),
+                        what="WSDL",
+                    )
+                except MaelisError as exc:
+                    self._wsdl_failures[name] = (time.monotonic(), exc)
+                    raise
                 binding = next(iter(next(iter(client.wsdl.services.values())).ports.values())).binding
                 service = client.create_service(binding.name, f"{self.base_url}/{name}")
                 service._client = client  # keep the client alive with its service

@@ -11,6 +11,8 @@ level. This transport closes those three holes before zeep sees a byte:
 * a body that is not well-formed XML, carries a DTD or entities, is an HTML
   page or an unexpected HTTP status becomes a typed error here;
 * nothing it logs contains the request body;
+* a WSDL with a copy on disk is read from the copy at once, the copy
+  refreshed in the background (see `_load_remote_data`);
 * a redirect is never followed to another origin (scheme, host, port) than
   the configured one: requests would re-send a 307/308 POST, envelope and
   password included, to whatever host the `Location` names. Such a redirect
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -102,6 +106,8 @@ class MaelisTransport(Transport):
         self.wsdl_dir = wsdl_dir
         #: the only origin requests may go to (None: the first request's own)
         self.origin = origin(origin_url) if origin_url else None
+        self._refresh_lock = threading.Lock()
+        self._refreshes: dict[str, threading.Thread] = {}
 
     # -- bounded HTTP ----------------------------------------------------------
 
@@ -209,26 +215,80 @@ class MaelisTransport(Transport):
         return self.wsdl_dir / f"{name}-{digest}.wsdl"
 
     def _load_remote_data(self, url):
+        """The WSDL at `url`: the copy on disk at once when there is one (and
+        fetched again in the background, for next time), else from Maelis.
+
+        Waiting for the WSDL first would make a hanging Maelis cost two
+        timeouts before a read falls back on the cache (the WSDL's, then the
+        call's); with the copy, only the call's."""
         copy = self._copy_path(url)
+        kept = self._read_copy(copy)
+        if kept is not None:
+            self._refresh_later(url, copy)
+            return kept
         try:
-            response = self._request("GET", url)
-            if response.status_code != 200:
-                raise MaelisProtocolError(
-                    f"Le WSDL de Maelis est inaccessible (HTTP {response.status_code}).",
-                    detail=url,
-                )
-            check_xml(response.content, what="WSDL")
+            return self._fetch_wsdl(url, copy)
         except (MaelisUnavailable, MaelisProtocolError):
-            if copy is not None and copy.exists():
+            kept = self._read_copy(copy)  # written meanwhile by another client
+            if kept is not None:
                 log.info("WSDL unreachable, using the copy on disk: %s", copy)
-                return copy.read_bytes()
+                return kept
             raise
+
+    @staticmethod
+    def _read_copy(copy: Path | None) -> bytes | None:
+        if copy is None:
+            return None
+        try:
+            data = copy.read_bytes()
+            check_xml(data, what="copie du WSDL")
+        except FileNotFoundError:
+            return None
+        except (OSError, MaelisProtocolError) as exc:  # a damaged copy: fetch it again
+            log.warning("Ignoring the WSDL copy %s: %s", copy, exc)
+            return None
+        return data
+
+    def _fetch_wsdl(self, url: str, copy: Path | None) -> bytes:
+        response = self._request("GET", url)
+        if response.status_code != 200:
+            raise MaelisProtocolError(
+                f"Le WSDL de Maelis est inaccessible (HTTP {response.status_code}).",
+                detail=url,
+            )
+        check_xml(response.content, what="WSDL")
         if copy is not None:
             try:
                 copy.parent.mkdir(parents=True, exist_ok=True)
-                tmp = copy.with_suffix(".tmp")
+                # one temporary name per thread: two refreshes never mix their bytes
+                tmp = copy.with_name(f"{copy.name}.{os.getpid()}-{threading.get_ident()}.tmp")
                 tmp.write_bytes(response.content)
                 tmp.replace(copy)
             except OSError as exc:  # a read-only disk must not stop the desk
                 log.warning("Could not keep a copy of the WSDL: %s", exc)
         return response.content
+
+    def _refresh_later(self, url: str, copy: Path | None) -> None:
+        """Fetch `url` again in a daemon thread (once per transport and URL)
+        and replace the copy when Maelis answers; a failure only logs."""
+        with self._refresh_lock:
+            if url in self._refreshes:
+                return
+
+            def refresh() -> None:
+                try:
+                    self._fetch_wsdl(url, copy)
+                except Exception as exc:  # noqa: BLE001 - a background refresh must never surface
+                    log.info("WSDL copy not refreshed (%s): %s", url, exc)
+
+            thread = threading.Thread(target=refresh, name="maelis-wsdl-refresh", daemon=True)
+            self._refreshes[url] = thread
+            thread.start()
+
+    def wait_refreshed(self, timeout: float | None = None) -> bool:
+        """Wait for the background WSDL refreshes started so far; True when all ended."""
+        with self._refresh_lock:
+            threads = list(self._refreshes.values())
+        for thread in threads:
+            thread.join(timeout)
+        return not any(t.is_alive() for t in threads)

@@ -281,6 +281,8 @@ def test_wsdl_copy_on_disk_serves_when_maelis_is_down(tmp_path):
                   content_type="text/xml")
         second = MaelisClient(BASE, "a", "b", wsdl_dir=tmp_path)
         assert second.read_regies()[0].code == 102
+        assert second.transport.wait_refreshed(5)  # the refresh failed, the copy stays
+        assert len(list(tmp_path.glob("*.wsdl"))) == 1
         second.close()
 
 
