@@ -10,6 +10,8 @@ level. This transport closes those three holes before zeep sees a byte:
   arrive before a deadline (so no call waits without a bound);
 * a body that is not well-formed XML, carries a DTD or entities, is an HTML
   page or an unexpected HTTP status becomes a typed error here;
+* an answer of more than MAX_ELEMENTS elements is refused before zeep
+  builds its objects (memory: the size cap alone does not bound a read);
 * nothing it logs contains the request body;
 * a WSDL with a copy on disk is read from the copy at once, the copy
   refreshed in the background (see `_load_remote_data`);
@@ -23,6 +25,7 @@ level. This transport closes those three holes before zeep sees a byte:
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import threading
@@ -39,6 +42,12 @@ from .errors import MaelisProtocolError, MaelisUnavailable
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024 * 1024  # a 64 MiB answer is not an invoice list any more
+#: XML elements an answer may hold. zeep turns each into Python objects
+#: (~16 times the answer's size in all: 60,000 invoices, 38 MB, cost 604 MB),
+#: so the size cap alone does not bound a read: past this count (~4,500
+#: invoices, ~50 MB to read; a family has a few dozen invoices) the answer
+#: is refused before zeep sees it. Big texts (a PDF) cost a few times their size.
+MAX_ELEMENTS = 100_000
 _CHUNK = 64 * 1024
 MAX_REDIRECTS = 3
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -84,6 +93,49 @@ def check_xml(body: bytes, *, what: str) -> etree._Element:
             detail=docinfo.doctype,
         )
     return root
+
+
+def check_answer(body: bytes, *, what: str, max_elements: int | None = None) -> None:
+    """Check a SOAP answer as `check_xml` does, streaming (no tree kept), and
+    refuse one of more than `max_elements` (default MAX_ELEMENTS) elements."""
+    limit = MAX_ELEMENTS if max_elements is None else max_elements
+    head = body.lstrip()[:512].lower()
+    if not head:
+        raise MaelisProtocolError(f"Maelis a renvoyé une réponse vide ({what}).")
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise MaelisProtocolError(
+            f"Maelis a renvoyé une page HTML au lieu d'une réponse SOAP ({what}).",
+            detail=body[:500].decode("utf-8", "replace"),
+        )
+    count = 0
+    events = etree.iterparse(
+        io.BytesIO(body), events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
+        huge_tree=False, recover=False,
+    )
+    try:
+        for _event, element in events:
+            count += 1
+            if count > limit:
+                elements = f"{limit:,}".replace(",", "\u202f")
+                size = f"{len(body) / 1e6:.1f}".replace(".", ",")
+                raise MaelisProtocolError(
+                    f"La réponse de Maelis est trop volumineuse : plus de {elements} éléments XML "
+                    f"({size} Mo), refusée pour ne pas saturer la mémoire du poste ({what}). "
+                    "Restreignez la recherche ou la période.",
+                    detail=f"{len(body)} bytes, more than {limit} elements",
+                )
+            element.clear()  # keep no tree: the check costs next to nothing
+    except etree.XMLSyntaxError as exc:
+        raise MaelisProtocolError(
+            f"Maelis a renvoyé une réponse illisible (XML invalide ou tronqué, {what}).",
+            detail=str(exc),
+        ) from None
+    docinfo = events.root.getroottree().docinfo
+    if docinfo.doctype or (docinfo.internalDTD is not None):
+        raise MaelisProtocolError(
+            f"Maelis a renvoyé un XML avec une DTD, refusé par sécurité ({what}).",
+            detail=docinfo.doctype,
+        )
 
 
 def _timeout_error(exc: Exception, *, sent: bool, timeout: float) -> MaelisUnavailable:
@@ -201,7 +253,7 @@ class MaelisTransport(Transport):
                 detail=response.content[:500].decode("utf-8", "replace"),
             )
         # A SOAP Fault comes with status 500; anything else on 500 is an error page.
-        check_xml(response.content, what=what)
+        check_answer(response.content, what=what)
         log.debug("SOAP answer %s from %s (%d octets)", status, address, len(response.content))
         return response
 

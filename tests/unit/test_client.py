@@ -305,3 +305,28 @@ def test_password_never_logged(http, client, caplog):
     assert caplog.records, "debug logging was expected to say something"
     assert all("s3cret-P4ss" not in r.getMessage() for r in caplog.records)
     assert "s3cret-P4ss" not in repr(client)
+
+
+def test_an_answer_of_too_many_elements_is_refused_before_zeep(http, client, monkeypatch):
+    from maelis_desk.maelis import transport
+    monkeypatch.setattr(transport, "MAX_ELEMENTS", 100)
+    answer(http, "InvoiceService", "readInvoices",
+           envelope("readInvoices", "".join(invoice(i + 1) for i in range(5))))  # 110 elements
+    with pytest.raises(MaelisProtocolError) as info:
+        client.read_invoices(1312, 102, START, END)
+    assert "trop volumineuse" in info.value.message and "100 éléments XML" in info.value.message
+    assert info.value.exit_code == 6
+    answer(http, "InvoiceService", "readInvoices",
+           envelope("readInvoices", "".join(invoice(i + 1) for i in range(4))))  # 89: read
+    assert len(client.read_invoices(1312, 102, START, END)) == 4
+
+
+def test_the_streaming_check_still_refuses_dtds_and_broken_xml():
+    from maelis_desk.maelis.transport import check_answer
+    with pytest.raises(MaelisProtocolError, match="DTD"):
+        check_answer(b'<?xml version="1.0"?><!DOCTYPE a [<!ELEMENT a ANY>]><a/>', what="t")
+    with pytest.raises(MaelisProtocolError, match="illisible"):
+        check_answer(b"<a><b></a>", what="t")
+    with pytest.raises(MaelisProtocolError, match="HTML"):
+        check_answer(b"<html><body>500</body></html>", what="t")
+    check_answer(b"<a>" + b"x" * 5_000_000 + b"</a>", what="t")  # one big text (a PDF) is no element flood
