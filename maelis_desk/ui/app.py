@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 from .. import config, launcher
 from ..config import Settings, SettingsError
 from ..services import DeskError
-from . import startup_probe, worker
+from . import gc_guard, startup_probe, worker
 from .theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     QLocale.setDefault(french)
     install_translations(app, french)
     apply_theme(app)
+    gc_guard.install(app)  # garbage collected on this thread only (ui/gc_guard.py says why)
     return app
 
 

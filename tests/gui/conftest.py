@@ -29,6 +29,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints"))
 
 
+@pytest.fixture(autouse=True)
+def _gc_on_the_gui_thread(qapp):
+    """As in the application (maelis_desk/ui/gc_guard.py): a Qt object collected
+    by a worker thread deadlocks against the GUI thread."""
+    import gc
+
+    from maelis_desk.ui import gc_guard
+
+    gc_guard.install(qapp)
+    yield
+    gc.collect()  # here, on the GUI thread; the tests that follow have no event loop to run the guard
+    gc.enable()
+
+
 @pytest.fixture
 def simulator(tmp_path):
     sim = Simulator(port=0, families=300, state_dir=tmp_path / "simulator", user="demo", password="demo").start()
