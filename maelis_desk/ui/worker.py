@@ -45,7 +45,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ..services.errors import DeskError
+from ..services.errors import DeskError, as_desk_error
 
 log = logging.getLogger(__name__)
 
