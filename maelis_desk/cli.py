@@ -26,8 +26,9 @@ from . import __version__, cli_audit, cli_day
 from .config import Settings, SettingsError, settings_from_args
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
-from .formatting import AmountError, parse_amount
-from .services.errors import EXIT_AUTH, EXIT_RECORDED_BUT, EXIT_REFUSED, DeskError, PaymentRefused, as_desk_error
+from .formatting import AmountError, os_error_fr, parse_amount
+from .services.errors import (EXIT_AUTH, EXIT_RECORDED_BUT, EXIT_REFUSED, DeskError, PaymentRefused, as_desk_error,
+                             from_store)
 from .services.health import State
 from .services.payments import MODE_LABELS, Mode, PaymentRequest
 
@@ -50,6 +51,9 @@ class FrenchParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog} : erreur : {message}\n")
 
 
+MAX_NUMBER = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) store
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -57,6 +61,8 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"nombre entier attendu : « {text} »") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"nombre positif attendu : « {text} »")
+    if value > MAX_NUMBER:  # no Maelis number is that large, and the database could not hold it
+        raise argparse.ArgumentTypeError(f"nombre trop grand : « {text} » (au plus {MAX_NUMBER})")
     return value
 
 
@@ -435,31 +441,12 @@ def _after_recording(exc: BaseException, args) -> str:
     """What failed after a payment was recorded, in French."""
     if isinstance(exc, OSError) and args.receipt and exc.filename is not None \
             and Path(exc.filename) == Path(args.receipt):
-        return f"la quittance n'a pas pu être écrite dans {args.receipt} : {_os_reason(exc)}."
+        return f"la quittance n'a pas pu être écrite dans {args.receipt} : {os_error_fr(exc)}."
     if isinstance(exc, DeskError):
         return f"la suite a échoué : {exc.message}"
     if isinstance(exc, OSError):
-        return f"la suite a échoué : {_os_reason(exc)}."
+        return f"la suite a échoué : {os_error_fr(exc)}."
     return f"la suite a échoué ({type(exc).__name__})."
-
-
-def _os_reason(exc: OSError) -> str:
-    """An OSError's cause in French (the system's own text is English)."""
-    import errno
-
-    reasons = {
-        errno.ENOENT: "le dossier n'existe pas",
-        errno.EACCES: "permission refusée",
-        errno.EPERM: "permission refusée",
-        errno.ENOSPC: "le disque est plein",
-        errno.EROFS: "le support est en lecture seule",
-        errno.EISDIR: "c'est un dossier",
-        errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-        errno.EDQUOT: "le quota du disque est atteint",
-        errno.EIO: "erreur d'entrée-sortie du disque",
-        errno.EPIPE: "la sortie a été fermée",
-    }
-    return reasons.get(exc.errno, f"erreur du système ({exc.strerror or exc})")
 
 
 def cmd_outbox(desk, args) -> int:
@@ -606,8 +593,10 @@ def run_command(settings: Settings, args) -> int:
         print(f"Erreur : {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", file=sys.stderr)
         return 1
     except Exception as exc:
-        expected = as_desk_error(exc)  # the shared database lost mid-command: exit 10, in French
+        # the shared database lost mid-command (exit 10), or failing under it (disk full, damaged: 12)
+        expected = as_desk_error(exc) or from_store(exc, doing="La base de données a échoué")
         if expected is None:
             raise
         print(f"Erreur : {expected.message}", file=sys.stderr)
+        logging.getLogger(__name__).debug("detail: %s", expected.detail)
         return expected.exit_code

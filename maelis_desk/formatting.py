@@ -9,6 +9,7 @@ and refuses everything else with a French message.
 
 from __future__ import annotations
 
+import errno
 import html
 import re
 from datetime import datetime
@@ -155,3 +156,21 @@ def euros_in_words(amount: Decimal) -> str:
 def html_text(text: str) -> str:
     """Text put inside the rich text of a Qt label (names, labels, errors): escaped."""
     return html.escape(text, quote=False)
+
+
+def os_error_fr(exc: OSError) -> str:
+    """An OSError's cause in French (the system's own text is English)."""
+    reasons = {
+        errno.ENOENT: "le dossier n'existe pas",
+        errno.EACCES: "permission refusée",
+        errno.EPERM: "permission refusée",
+        errno.ENOSPC: "le disque est plein",
+        errno.EROFS: "le support est en lecture seule",
+        errno.EISDIR: "c'est un dossier",
+        errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+        errno.EDQUOT: "le quota du disque est atteint",
+        errno.EIO: "erreur d'entrée-sortie du disque",
+        errno.EPIPE: "la sortie a été fermée",
+        errno.EEXIST: "il existe déjà",
+    }
+    return reasons.get(exc.errno, f"erreur du système ({exc.strerror or exc})")

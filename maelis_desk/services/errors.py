@@ -44,6 +44,24 @@ class DatabaseUnreachable(DeskError):
     exit_code = EXIT_DATABASE
 
 
+class DatabaseFailed(DeskError):
+    """The database failed while writing (disk full, I/O error, read-only, damaged):
+    what was being recorded is not (exit 12)."""
+
+    exit_code = EXIT_NOT_RECORDED
+
+
+def from_store(exc: BaseException, *, doing: str = "L'opération n'est PAS enregistrée") -> DeskError | None:
+    """The services' error for a failure of the database, None when `exc` is not one."""
+    from ..store.database import storage_reason
+
+    reason = storage_reason(exc)
+    if reason is None:
+        return None
+    return DatabaseFailed(f"{doing} : {reason}. Libérez de la place ou corrigez la base, puis recommencez.",
+                          detail=str(exc))
+
+
 class MaelisUnreachable(DeskError):
     """Maelis could not be reached or did not answer in time."""
 

@@ -23,7 +23,7 @@ from ..domain import ZERO, Action, Invoice, PaymentState, desk_code_from
 from ..formatting import AmountError, desk_tz, euros, parse_amount
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
-from .errors import PaymentRefused
+from .errors import PaymentRefused, from_store
 from .failpoints import failpoint
 from .operators import OperatorService, PermissionDenied
 
@@ -277,7 +277,21 @@ class PaymentService:
 
         if request.request_id is not None and not request.request_id.strip():
             raise PaymentRefused("La clé de requête (--request-id) est vide.", "request_id")
-        record = self.payments.record(
+        try:
+            record = self._record(request, operator, now, build)
+        except PaymentRefused:
+            raise
+        except Exception as exc:
+            # SQLite and PostgreSQL roll the whole transaction back when a write
+            # or the commit fails: no receipt number was given, nothing is owed.
+            failed = from_store(exc, doing="Le paiement n'est PAS enregistré (aucune quittance, ne l'encaissez pas)")
+            if failed is None:
+                raise
+            raise failed from exc
+        return self._record_checked(request, record)
+
+    def _record(self, request: PaymentRequest, operator, now, build) -> PaymentRecord:
+        return self.payments.record(
             regie=request.regie,
             family=request.family,
             amount=request.amount,
@@ -293,6 +307,8 @@ class PaymentService:
             on_written=lambda: failpoint("recorded"),
             request_id=request.request_id,
         )
+
+    def _record_checked(self, request: PaymentRequest, record: PaymentRecord) -> PaymentRecord:
         if record.replayed:
             same = (record.family == request.family and record.regie == request.regie
                     and record.amount == request.amount and record.mode == request.mode.value

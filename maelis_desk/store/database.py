@@ -59,6 +59,21 @@ def _private_file(path: Path) -> None:
         pass
 
 
+def _sqlite_path() -> Path | None:
+    database = db.obj
+    return Path(database.database) if isinstance(database, peewee.SqliteDatabase) else None
+
+
+def _full(path: Path | None) -> bool:
+    """Whether the file system holding `path` has no block left."""
+    if path is None:
+        return False
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
+
+
 def release_connection() -> None:
     """Close this thread's connection, if any: for short-lived threads, so that
     no connection outlives the thread that opened it."""
@@ -67,7 +82,50 @@ def release_connection() -> None:
 
 
 class DatabaseUnavailable(RuntimeError):
-    """The database cannot be opened: no driver, or the server does not answer."""
+    """The database cannot be opened: no driver, the server does not answer, a
+    path that is a folder or sits on a read-only place, a file that is not a
+    SQLite database or is damaged. Its text is French."""
+
+
+class StorageFailed(RuntimeError):
+    """The database failed while the desk was using it (disk full, I/O error,
+    damaged file, read-only): French text. `recorded` says, for a payment, whether
+    it is durable (True), surely not (False) or unknown (None)."""
+
+    def __init__(self, message: str, *, recorded: bool | None = None):
+        super().__init__(message)
+        self.recorded = recorded
+
+
+def storage_reason(exc: BaseException, path: Path | None = None) -> str | None:
+    """The French cause of a database failure, None when `exc` is not one.
+
+    SQLite's own texts are stable (sqlite3.c's sqlite3ErrStr); PostgreSQL's
+    disk-full and read-only errors carry their SQLSTATE."""
+    if isinstance(exc, OSError):
+        from ..formatting import os_error_fr
+
+        return os_error_fr(exc)
+    if not isinstance(exc, (peewee.DatabaseError, peewee.InterfaceError)):
+        return None
+    text = str(exc).lower()
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(exc, "sqlstate", None)
+    if "disk is full" in text or "disk full" in text or state in ("53100", "53000"):
+        return "le disque de la base de données est plein"
+    if "readonly" in text or "read-only" in text or state == "25006":
+        return "la base de données est en lecture seule (support ou droits)"
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return "le fichier de la base de données est endommagé ou n'est pas une base SQLite"
+    if ("disk i/o" in text or "i/o error" in text) and _full(path if path is not None else _sqlite_path()):
+        # SQLite reports a full disk met while creating its -shm/-wal files as an I/O error
+        return "le disque de la base de données est plein"
+    if "disk i/o" in text or "i/o error" in text:
+        return "erreur d'entrée-sortie du disque de la base de données"
+    if "unable to open" in text:
+        return "le fichier de la base de données ne peut pas être ouvert"
+    if "locked" in text or "busy" in text:
+        return "la base de données est occupée par un autre poste trop longtemps"
+    return f"erreur de la base de données ({_first_line(exc)})"
 
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -231,18 +289,40 @@ def open_database(spec: str | os.PathLike, *, desk_code: str | None = None) -> p
     (`desk_code`: this desk's, given to the payments recorded before schema 9)."""
     from .migrations import migrate
 
-    database = make_database(spec)
+    if is_postgres(spec):
+        database = make_database(spec)
+        db.initialize(database)
+        try:
+            database.connect(reuse_if_open=True)
+        except peewee.OperationalError as exc:
+            raise DatabaseUnavailable(
+                f"Le serveur de base de données {public_url(spec)} ne répond pas ou refuse la connexion : "
+                f"vérifiez qu'il est démarré, son adresse et l'identifiant. ({_first_line(exc)})"
+            ) from exc
+        migrate(database, desk_code)
+        return database
+    # A SQLite path: every way it can fail to open says so in French (a
+    # folder, a read-only place, a file that is not a desk's database).
+    text = os.fspath(spec)
+    path = Path(text[len("sqlite:///"):] if text.startswith("sqlite:///") else text).expanduser()
+    where = f"La base de données {path}"
+    if path.is_dir():
+        raise DatabaseUnavailable(f"{where} est un dossier : donnez le chemin d'un fichier "
+                                  f"(par exemple {path / 'desk.sqlite3'}).")
+    try:
+        database = make_database(spec)
+    except OSError as exc:
+        raise DatabaseUnavailable(f"{where} ne peut pas être créée : {storage_reason(exc)}.") from exc
     db.initialize(database)
     try:
         database.connect(reuse_if_open=True)
-    except peewee.OperationalError as exc:
-        if not is_postgres(spec):
-            raise
-        raise DatabaseUnavailable(
-            f"Le serveur de base de données {public_url(spec)} ne répond pas ou refuse la connexion : "
-            f"vérifiez qu'il est démarré, son adresse et l'identifiant. ({_first_line(exc)})"
-        ) from exc
-    migrate(database, desk_code)
+        database.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()  # reads the header and schema
+        migrate(database, desk_code)
+    except (peewee.DatabaseError, OSError) as exc:
+        if not database.is_closed():
+            database.close()
+        raise DatabaseUnavailable(f"{where} ne peut pas être ouverte : {storage_reason(exc, path)}. "
+                                  "Rien n'y a été écrit.") from exc
     return database
 
 
