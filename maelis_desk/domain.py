@@ -312,6 +312,12 @@ class PaymentState(str, enum.Enum):
         return self in (PaymentState.PENDING, PaymentState.SENDING, PaymentState.UNCERTAIN, PaymentState.SENT)
 
     @property
+    def not_acknowledged(self) -> bool:
+        """Waiting, and Maelis has not acknowledged it yet: still to be sent (or its lost
+        answer checked) by the transmitter, at the next start if the desk is closed."""
+        return self.is_waiting and self is not PaymentState.SENT
+
+    @property
     def needs_person(self) -> bool:
         """Stuck until a cashier or a supervisor decides (never retried by itself)."""
         return self in (PaymentState.REJECTED, PaymentState.REVIEW, PaymentState.MATCHED)

@@ -130,6 +130,8 @@ class MainWindow(QMainWindow):
         self.view: FamilyView | None = None
         self.shown_at: datetime | None = None
         self.snapshot = None
+        self.unsent = 0  # payments Maelis has not acknowledged yet (the last count read)
+        self._quit_confirmed = False
 
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
@@ -191,6 +193,7 @@ class MainWindow(QMainWindow):
             self.sync_timer.start()
             QTimer.singleShot(2000, self.transmit_now)  # what a previous session left in the outbox
         self.refresh_health()
+        self._update_outbox()  # what a previous session left unsent: the status bar and quitting say it
         if not self.offline_mode:
             worker.run_in_background(self, desk.credentials.known_wrong, self.credentials_banner.known_wrong,
                                      pool=worker.disk_pool(), label="")
@@ -248,7 +251,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.settings_action = self._action("&Réglages…", ["Ctrl+,"], self.open_settings, "Réglages du poste")
-        self.quit_action = self._action("&Quitter", ["Ctrl+Q"], self.close, "Fermer le poste")
+        self.quit_action = self._action("&Quitter", ["Ctrl+Q"], self.quit_asked, "Fermer le poste")
         self.search_action = self._action("&Rechercher une famille", ["Ctrl+F", "F3"], self.focus_search)
         self.refresh_action = self._action("&Actualiser la famille", ["F5"], self.refresh,
                                            "Relire la famille ouverte dans Maelis")
@@ -582,7 +585,8 @@ class MainWindow(QMainWindow):
             return None
         invoice = self.current_invoice()
         chosen = [invoice.number] if invoice is not None and invoice.to_pay_at_regie else None
-        dialog = PaymentDialog(self.desk, self.view.family, regie.regie, regie.invoices, chosen, self)
+        dialog = PaymentDialog(self.desk, self.view.family, regie.regie, regie.invoices, chosen, self,
+                               freshness=regie.freshness, offline=self.offline)
         dialog.recorded.connect(self._payment_recorded)
         dialog.open()
         return dialog
@@ -594,9 +598,12 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _payment_recorded(self, record) -> None:
-        self.statusBar().showMessage(
-            f"Paiement enregistré : quittance n° {record.receipt}. Transmission à Maelis en cours…", 10000
-        )
+        if self.offline:
+            after = ("Il sera transmis à Maelis au retour en ligne." if self.offline_mode
+                     else "Maelis ne répond pas : il lui sera transmis dès qu'il répondra.")
+        else:
+            after = "Transmission à Maelis en cours…"
+        self.statusBar().showMessage(f"Paiement enregistré : quittance n° {record.receipt}. {after}", 15000)
         self.payments_changed()
         self.transmit_now()
 
@@ -662,6 +669,7 @@ class MainWindow(QMainWindow):
 
     def _show_outbox(self, counts: dict) -> None:
         waiting = sum(n for state, n in counts.items() if state.is_waiting)
+        self.unsent = sum(n for state, n in counts.items() if state.not_acknowledged)
         trouble = sum(n for state, n in counts.items() if state.needs_person)
         parts = []
         if waiting:
@@ -685,7 +693,48 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------
 
+    def quit_asked(self) -> None:
+        """Ctrl+Q, Fichier > Quitter: with payments not yet sent, the cashier is told and chooses."""
+        if self.may_quit():
+            self._quit_confirmed = True
+            self.close()
+
+    def may_quit(self) -> bool:
+        if self.unsent == 0:
+            return True
+        box = self.quit_box(self.unsent)
+        box.exec()
+        quit_ = box.clickedButton() is box.quit_button
+        box.setParent(None)
+        box.deleteLater()
+        return quit_
+
+    def quit_box(self, unsent: int) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Paiements pas encore transmis", "", parent=self)
+        box.setObjectName("quitBox")
+        many = unsent > 1
+        box.setText(
+            f"<b>{unsent} paiement{'s' if many else ''} n'{'ont' if many else 'a'} pas encore été "
+            f"transmis à Maelis.</b>"
+        )
+        when = "au prochain démarrage du poste" if not self.offline_mode else "au prochain démarrage en ligne"
+        box.setInformativeText(
+            f"{'Ils sont' if many else 'Il est'} en sécurité dans la base du poste et "
+            f"{'seront transmis' if many else 'sera transmis'} à Maelis {when}.\n\n"
+            "Quitter quand même ?"
+        )
+        box.quit_button = box.addButton("&Quitter", QMessageBox.ButtonRole.AcceptRole)
+        box.stay_button = box.addButton("&Rester", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(box.quit_button)
+        box.setEscapeButton(box.stay_button)
+        return box
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The window system's close button asks like Ctrl+Q; close() from the code (a restart
+        # after the settings, the tests) does not.
+        if event.spontaneous() and not self._quit_confirmed and not self.may_quit():
+            event.ignore()
+            return
         self._closing = True
         self.health_timer.stop()
         self.age_timer.stop()

@@ -21,6 +21,7 @@ worker pool (a database write).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import shiboken6
@@ -43,8 +44,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain import ZERO, Family, Invoice, Regie
-from ..formatting import AmountError, euros, fr_date, html_text, parse_amount
+from ..domain import ZERO, Family, Freshness, Invoice, Regie
+from ..formatting import AmountError, age_fr, euros, fr_date, fr_datetime, html_text, parse_amount
 from ..services import Desk
 from ..services.payments import MODE_LABELS, Mode, PaymentRefused, PaymentRequest, check_details, validate
 from . import worker
@@ -167,7 +168,8 @@ class PaymentDialog(QDialog):
     FORM, CONFIRM, DONE = range(3)
 
     def __init__(self, desk: Desk, family: Family, regie: Regie, invoices: list[Invoice],
-                 chosen: list[int] | None = None, parent: QWidget | None = None, *, pool=None):
+                 chosen: list[int] | None = None, parent: QWidget | None = None, *, pool=None,
+                 freshness: Freshness | None = None, offline: bool = False):
         super().__init__(parent)
         self.setObjectName("paymentDialog")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -177,6 +179,8 @@ class PaymentDialog(QDialog):
         self.regie = regie
         self.pool = pool or worker.disk_pool()
         self.record = None
+        self.freshness = freshness  # where the balances shown come from (the régie's list)
+        self.offline = offline  # offline mode, or Maelis does not answer: the payment will wait
         self._receipt = None  # the receipt viewer, once opened
         self._amount_edited = False
         self._task = worker.Latest()
@@ -206,6 +210,12 @@ class PaymentDialog(QDialog):
         )
         head.setWordWrap(True)
         layout.addWidget(head)
+        self.cache_note = QLabel(self._cache_text())
+        self.cache_note.setObjectName("paymentCacheNote")
+        self.cache_note.setWordWrap(True)
+        self.cache_note.setStyleSheet("background: #fff4c2; color: #5a4500; padding: 4px;")
+        self.cache_note.setVisible(bool(self.cache_note.text()))
+        layout.addWidget(self.cache_note)
 
         label = QLabel("&Factures à payer (Espace pour cocher ; le montant s'impute dans cet ordre) :")
         self.table = InvoiceChoice(payable, chosen)
@@ -495,12 +505,29 @@ class PaymentDialog(QDialog):
             f"<h2>Paiement enregistré</h2>"
             f"<p style='font-size:14pt'>Quittance n° <b>{record.receipt}</b> — {euros(record.amount)} "
             f"({html_text(MODE_LABELS[Mode(record.mode)])})</p>{change_text}"
-            "<p>Le paiement est en sécurité dans la base du poste. Il est transmis à Maelis en arrière-plan ; "
+            f"<p>Le paiement est en sécurité dans la base du poste. {self._after_text()} ; "
             "les factures apparaissent « payées, transmission en attente » jusqu'à sa confirmation.</p>"
         )
         self.stack.setCurrentIndex(self.DONE)
         self.close_button.setFocus()
         self.recorded.emit(record)
+
+    def _cache_text(self) -> str:
+        f = self.freshness
+        if f is None or not f.from_cache:
+            return ""
+        if f.fetched_at is None:
+            return "Soldes inconnus de Maelis : cette régie n'a jamais été lue."
+        return (f"Soldes du cache, lus dans Maelis {age_fr(f.fetched_at, datetime.now(UTC))} "
+                f"(le {fr_datetime(f.fetched_at)}) : Maelis n'a pas été relu, un paiement fait ailleurs "
+                "depuis n'y figure pas.")
+
+    def _after_text(self) -> str:
+        if not self.offline:
+            return "Il est transmis à Maelis en arrière-plan"
+        if self.desk.settings.offline:
+            return "Le poste est en mode hors ligne : il sera transmis à Maelis au retour en ligne"
+        return "Maelis ne répond pas : il lui sera transmis dès qu'il répondra à nouveau"
 
     def print_receipt(self):
         """One key (Ctrl+P) prints: the receipt viewer opens with the print dialog over it."""

@@ -176,3 +176,83 @@ def test_the_outbox_is_named_truthfully_and_the_title_once(qtbot, window, desk):
     assert window.windowTitle() == "Maelis Desk"
     open_family(qtbot, window)
     assert window.windowTitle() == f"Famille n° {FAMILY}" and "Maelis Desk" not in window.windowTitle()
+
+
+# -- point 7: offline, the desk says what is true ------------------------------------------------------
+
+
+def _maelis_down(qtbot, window, simulator):
+    """Family 1312 read once, then Maelis stops answering: F5 shows the cache, the window knows."""
+    open_family(qtbot, window)
+    simulator.set_fault("down")
+    with qtbot.waitSignal(window.family_shown, timeout=15000):
+        window.refresh()
+    qtbot.waitUntil(lambda: window.offline, timeout=5000)
+
+
+def test_an_offline_payment_is_not_said_to_be_on_its_way(qtbot, window, desk, simulator):
+    """Issue 9 point 7: offline, the dialog said « est transmis à Maelis en arrière-plan » and the status
+    bar « Transmission à Maelis en cours… »; the title said DÉMO, never « hors ligne »; the dialog did not
+    say its balances came from a cache."""
+    _maelis_down(qtbot, window, simulator)
+    assert "hors ligne" in window.windowTitle()
+    index = next(i for i, r in enumerate(window.view.regies) if r.to_pay)
+    window.family_pane.select_regie(index)
+    assert window.view.regies[index].freshness.from_cache
+    dialog = window.open_payment()
+    qtbot.waitExposed(dialog)
+    assert dialog.cache_note.isVisible()
+    assert "Soldes du cache, lus dans Maelis il y a" in dialog.cache_note.text() \
+        or "Soldes du cache, lus dans Maelis à l'instant" in dialog.cache_note.text()
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    assert dialog.stack.currentIndex() == dialog.CONFIRM, dialog.error.text()
+    with qtbot.waitSignal(dialog.recorded, timeout=10000):
+        qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
+    done = dialog.done_label.text()
+    assert "en arrière-plan" not in done and "dès qu'il répondra à nouveau" in done
+    message = window.statusBar().currentMessage()
+    assert "en cours" not in message and "dès qu'il répondra" in message
+    dialog.accept()
+
+
+def test_online_the_payment_dialog_has_no_cache_note(qtbot, window, desk):
+    view = open_family(qtbot, window)
+    window.family_pane.select_regie(next(i for i, r in enumerate(view.regies) if r.to_pay))
+    dialog = window.open_payment()
+    qtbot.waitExposed(dialog)
+    assert not dialog.cache_note.isVisible() and dialog.cache_note.text() == ""
+    assert "hors ligne" not in window.windowTitle()
+    dialog.reject()
+
+
+def test_quitting_with_payments_not_sent_says_so_and_lets_stay(qtbot, window, desk, simulator):
+    from PySide6.QtCore import QTimer
+
+    _pending_payment(qtbot, window, desk, simulator)
+    qtbot.waitUntil(lambda: window.unsent == 1, timeout=10000)
+    seen = {}
+
+    def answer(button_name):
+        box = window.findChild(QMessageBox, "quitBox")
+        if box is None or not box.isVisible():
+            QTimer.singleShot(20, lambda: answer(button_name))
+            return
+        seen["text"] = box.text() + " " + box.informativeText()
+        seen["default"] = box.defaultButton().text()
+        getattr(box, button_name).click()
+
+    QTimer.singleShot(50, lambda: answer("stay_button"))
+    window.quit_action.trigger()
+    assert window.isVisible()  # stayed
+    text = seen["text"]
+    assert "1 paiement n'a pas encore été transmis à Maelis" in text
+    assert "en sécurité dans la base du poste" in text and "prochain démarrage" in text
+    QTimer.singleShot(50, lambda: answer("quit_button"))
+    window.quit_action.trigger()
+    assert not window.isVisible()
+
+
+def test_quitting_with_everything_sent_asks_nothing(qtbot, window):
+    qtbot.waitUntil(lambda: window.outbox_label.text() == "", timeout=5000)
+    window.quit_action.trigger()
+    assert not window.isVisible() and window.findChild(QMessageBox, "quitBox") is None
