@@ -20,6 +20,7 @@ from typing import Callable, TypeVar
 from ..domain import ZERO, Family, Freshness, Invoice, PaymentState, Regie, RegieInvoices
 from ..maelis import MaelisClient, MaelisError
 from ..store import Cache, release_connection
+from ..store.database import DatabaseUnavailable
 from ..store.payments import Payments
 from .clock import invoice_window, utcnow
 from .credentials import CredentialsGuard
@@ -158,6 +159,17 @@ class Reader:
         return False
 
     @staticmethod
+    def _cache_quietly(write) -> str | None:
+        """Keep Maelis' answer in the cache; with the shared database lost, show the
+        answer anyway (it needs no database) and say it was not kept. None: kept."""
+        try:
+            write()
+        except DatabaseUnavailable as exc:
+            log.warning("Cache not written: %s", exc)
+            return f"{exc} Lu dans Maelis, non gardé dans le cache."
+        return None
+
+    @staticmethod
     def _falls_back(exc: DeskError) -> bool:
         return not (isinstance(exc, MaelisRefused) and exc.is_business)
 
@@ -177,8 +189,7 @@ class Reader:
                 raise NotInCache(f"{exc.message} La liste des régies n'a jamais été lue.", exc) from None
             return cached, Freshness("cache", fetched_at, exc.message)
         now = self.clock()
-        self.cache.save_regies(regies, now)
-        return regies, Freshness("maelis", now)
+        return regies, Freshness("maelis", now, self._cache_quietly(lambda: self.cache.save_regies(regies, now)))
 
     # -- families -----------------------------------------------------------
 
@@ -195,8 +206,8 @@ class Reader:
                 self.cache.mark_opened(number, self.clock())
             return cached[0], Freshness("cache", cached[1], exc.message)
         now = self.clock()
-        self.cache.save_family(family, now, opened=opened)
-        return family, Freshness("maelis", now)
+        return family, Freshness("maelis", now,
+                                 self._cache_quietly(lambda: self.cache.save_family(family, now, opened=opened)))
 
     def search(self, text: str) -> tuple[list[Family], Freshness]:
         """By family number (all digits) or by name; from the cache when Maelis fails."""
@@ -218,8 +229,7 @@ class Reader:
                 raise
             return self.cache.search_families(text), Freshness("cache", None, exc.message)
         now = self.clock()
-        self.cache.save_families(families, now)
-        return families, Freshness("maelis", now)
+        return families, Freshness("maelis", now, self._cache_quietly(lambda: self.cache.save_families(families, now)))
 
     # -- invoices -----------------------------------------------------------
 

@@ -109,6 +109,12 @@ def test_an_open_desk_refuses_to_record_while_its_server_is_down_then_recovers(m
     said = as_desk_error(lost.value)
     assert isinstance(said, DatabaseUnreachable) and said.exit_code == 10
     assert "ne répond plus" in said.message and "secret" not in said.message
+    # reading falls back where it needs no database: the dossier and a search come from Maelis, said not cached
+    family, freshness = desk.reader.family(DEMO_FAMILY)
+    assert family.number == DEMO_FAMILY and freshness.source == "maelis"
+    assert "non gardé dans le cache" in freshness.error
+    found, freshness = desk.reader.search(str(DEMO_FAMILY))
+    assert [f.number for f in found] == [DEMO_FAMILY] and "ne répond plus" in freshness.error
 
     server("start")
     second = desk.payments.record(request)  # the same desk, a fresh connection
