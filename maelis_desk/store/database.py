@@ -97,6 +97,11 @@ class StorageFailed(RuntimeError):
         self.recorded = recorded
 
 
+def _rolled_back(text: str) -> bool:
+    """peewee's own ROLLBACK failing because SQLite already rolled the transaction back."""
+    return "cannot rollback" in text or "no such savepoint" in text
+
+
 def storage_reason(exc: BaseException, path: Path | None = None) -> str | None:
     """The French cause of a database failure, None when `exc` is not one.
 
@@ -109,6 +114,20 @@ def storage_reason(exc: BaseException, path: Path | None = None) -> str | None:
     if not isinstance(exc, (peewee.DatabaseError, peewee.InterfaceError)):
         return None
     text = str(exc).lower()
+    if _rolled_back(text):
+        # SQLite rolls back by itself on a full disk; peewee's ROLLBACK then hides the cause
+        seen, todo = {id(exc)}, [exc.__cause__, exc.__context__]
+        while todo:
+            inner = todo.pop(0)
+            if inner is None or id(inner) in seen:
+                continue
+            seen.add(id(inner))
+            if not _rolled_back(str(inner).lower()):
+                found = storage_reason(inner, path)
+                if found is not None:
+                    return found
+            todo += [inner.__cause__, inner.__context__]
+        return "la base de données a annulé l'écriture (disque plein ou erreur du disque)"
     state = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(exc, "sqlstate", None)
     if "disk is full" in text or "disk full" in text or state in ("53100", "53000"):
         return "le disque de la base de données est plein"

@@ -110,3 +110,35 @@ def test_a_database_that_cannot_be_opened(tmp_path, kind):
 def test_a_family_number_too_large():
     result = run("family", "99999999999999999999", "--offline")
     assert result.returncode == EXIT_USAGE and "trop grand" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_database_full_while_recording_takes_nothing(make_desk):
+    """The write itself fails (SQLite's max_page_count: « database or disk is full »,
+    a real SQLite failure): the payment is not recorded and said so, exit 12."""
+    from decimal import Decimal
+
+    from maelis_desk.services.errors import DatabaseFailed
+    from maelis_desk.services.payments import Mode, PaymentRequest
+    from maelis_desk.store.database import db
+
+    desk = make_desk()
+    regie_list = next(r for r in desk.reader.open_family(DEMO_FAMILY).regies if r.to_pay)
+    inv = regie_list.to_pay[0]
+    request = PaymentRequest(family=DEMO_FAMILY, regie=inv.regie.code, invoices=[inv.number],
+                             amount=Decimal("1.00"), mode=Mode.ESPECES)
+    first = desk.payments.record(request)
+    pages = db.execute_sql("PRAGMA page_count").fetchone()[0]
+    db.execute_sql(f"PRAGMA max_page_count = {pages}")
+    try:
+        with pytest.raises(DatabaseFailed) as failed:
+            for _ in range(200):  # until a write needs one page more
+                desk.payments.record(request)
+    finally:
+        db.execute_sql("PRAGMA max_page_count = 1073741823")
+    assert failed.value.exit_code == EXIT_NOT_RECORDED
+    assert "PAS enregistré" in failed.value.message and "plein" in failed.value.message
+    recorded = desk.payments.outbox(include_confirmed=True)
+    numbers = sorted(int(r.receipt.split("-")[-1]) for r in recorded)
+    assert numbers == list(range(1, len(numbers) + 1)) and first.receipt in {r.receipt for r in recorded}
+    after = desk.payments.record(request)  # space again: the next number follows, no gap
+    assert int(after.receipt.split("-")[-1]) == len(numbers) + 1
