@@ -69,8 +69,8 @@ _STRICT_PARSER = etree.XMLParser(
 )
 
 
-def check_xml(body: bytes, *, what: str) -> etree._Element:
-    """Parse `body` strictly; refuse DTDs and entities. Raise MaelisProtocolError."""
+def _check_head(body: bytes, what: str) -> None:
+    """An empty answer or an HTML page where XML was expected."""
     head = body.lstrip()[:512].lower()
     if not head:
         raise MaelisProtocolError(f"Maelis a renvoyé une réponse vide ({what}).")
@@ -79,19 +79,32 @@ def check_xml(body: bytes, *, what: str) -> etree._Element:
             f"Maelis a renvoyé une page HTML au lieu d'une réponse SOAP ({what}).",
             detail=body[:500].decode("utf-8", "replace"),
         )
-    try:
-        root = etree.fromstring(body, parser=_STRICT_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise MaelisProtocolError(
-            f"Maelis a renvoyé une réponse illisible (XML invalide ou tronqué, {what}).",
-            detail=str(exc),
-        ) from None
+
+
+def _unreadable(exc: etree.XMLSyntaxError, what: str) -> MaelisProtocolError:
+    return MaelisProtocolError(
+        f"Maelis a renvoyé une réponse illisible (XML invalide ou tronqué, {what}).",
+        detail=str(exc),
+    )
+
+
+def _check_no_dtd(root: etree._Element, what: str) -> None:
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or (docinfo.internalDTD is not None):
         raise MaelisProtocolError(
             f"Maelis a renvoyé un XML avec une DTD, refusé par sécurité ({what}).",
             detail=docinfo.doctype,
         )
+
+
+def check_xml(body: bytes, *, what: str) -> etree._Element:
+    """Parse `body` strictly; refuse DTDs and entities. Raise MaelisProtocolError."""
+    _check_head(body, what)
+    try:
+        root = etree.fromstring(body, parser=_STRICT_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise _unreadable(exc, what) from None
+    _check_no_dtd(root, what)
     return root
 
 
@@ -99,14 +112,7 @@ def check_answer(body: bytes, *, what: str, max_elements: int | None = None) -> 
     """Check a SOAP answer as `check_xml` does, streaming (no tree kept), and
     refuse one of more than `max_elements` (default MAX_ELEMENTS) elements."""
     limit = MAX_ELEMENTS if max_elements is None else max_elements
-    head = body.lstrip()[:512].lower()
-    if not head:
-        raise MaelisProtocolError(f"Maelis a renvoyé une réponse vide ({what}).")
-    if head.startswith((b"<!doctype html", b"<html")):
-        raise MaelisProtocolError(
-            f"Maelis a renvoyé une page HTML au lieu d'une réponse SOAP ({what}).",
-            detail=body[:500].decode("utf-8", "replace"),
-        )
+    _check_head(body, what)
     count = 0
     events = etree.iterparse(
         io.BytesIO(body), events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
@@ -126,16 +132,8 @@ def check_answer(body: bytes, *, what: str, max_elements: int | None = None) -> 
                 )
             element.clear()  # keep no tree: the check costs next to nothing
     except etree.XMLSyntaxError as exc:
-        raise MaelisProtocolError(
-            f"Maelis a renvoyé une réponse illisible (XML invalide ou tronqué, {what}).",
-            detail=str(exc),
-        ) from None
-    docinfo = events.root.getroottree().docinfo
-    if docinfo.doctype or (docinfo.internalDTD is not None):
-        raise MaelisProtocolError(
-            f"Maelis a renvoyé un XML avec une DTD, refusé par sécurité ({what}).",
-            detail=docinfo.doctype,
-        )
+        raise _unreadable(exc, what) from None
+    _check_no_dtd(events.root, what)
 
 
 def _timeout_error(exc: Exception, *, sent: bool, timeout: float) -> MaelisUnavailable:
