@@ -8,7 +8,8 @@ import sys
 import time
 from datetime import datetime
 
-from .services.sync import Progress, count_fr, duration_fr
+from .formatting import count_fr, duration_fr
+from .services.sync import Progress
 
 LOG_EVERY = 10.0  # seconds between two progress lines in a log
 

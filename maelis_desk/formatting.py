@@ -174,3 +174,20 @@ def os_error_fr(exc: OSError) -> str:
         errno.EEXIST: "il existe déjà",
     }
     return reasons.get(exc.errno, f"erreur du système ({exc.strerror or exc})")
+
+
+def duration_fr(seconds: float) -> str:
+    """12 s, 4 min 05 s, 1 h 07 min."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def count_fr(n: int) -> str:
+    """1\u202f234: a count, its thousands apart with a narrow space."""
+    return f"{n:,}".replace(",", "\u202f")

@@ -40,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ..formatting import count_fr, duration_fr
 from ..store import Cache, release_connection
 from ..store.sync import PassState, SyncStore
 from .errors import DeskError, MaelisRefused
@@ -67,22 +68,6 @@ PHASES = {
     "rotation": "rotation lente",
 }
 ORDER = ("probe", "sweep", "to_pay", "recent", "opened", "rotation")
-
-
-def duration_fr(seconds: float) -> str:
-    """12 s, 4 min 05 s, 1 h 07 min."""
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def count_fr(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
 
 
 @dataclass(frozen=True)

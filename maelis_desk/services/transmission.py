@@ -60,7 +60,7 @@ sends it again, and it finds out from the only witness it has, the invoices'
    leaves its entry `sending`: once its lease has expired, another desk may
    take it only as `sending`, to make it `uncertain` (never as `pending`), and
    reconciles it after `settle` like a lost answer — it is never resent
-   before Maelis' invoices say it was not applied.
+   before a person said it was not applied.
 
 A `sent` payment becomes `confirmed` as soon as any read of that family's
 régie from Maelis shows the amount applied (the transmitter re-reads right
@@ -82,6 +82,7 @@ from decimal import Decimal
 from typing import Callable
 
 from ..domain import ZERO, Invoice, PaymentState
+from ..formatting import duration_fr, fr_datetime
 from ..maelis import MaelisAuthError, MaelisClient, MaelisError, MaelisFault, MaelisUnavailable
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
@@ -128,7 +129,7 @@ class Transmitter:
         settle: float,
         backoff: float,
         lease: float,
-        horizon: float | None = None,
+        horizon: float,
         credentials: CredentialsGuard | None = None,
         health: MaelisHealth | None = None,
     ):
@@ -143,7 +144,8 @@ class Transmitter:
         # how long after a send whose outcome is unknown before reconciling it
         self.settle = timedelta(seconds=settle)
         # how long Maelis is re-read for it before a person is asked (module doc, point 3)
-        self.horizon = timedelta(seconds=max(settle, horizon if horizon is not None else max(3600.0, 20 * settle)))
+        # (Settings.transmission_horizon gives its default)
+        self.horizon = timedelta(seconds=horizon)
         # first retry delay; doubles up to 5 minutes
         self.backoff = backoff
         # a lease covers a baseline read, a send and a confirmation read
@@ -356,7 +358,7 @@ class Transmitter:
             report.errors.append(f"{record.receipt} : {exc.message}")
             return
         now = self.clock()
-        age = _duration_fr((now - sent_at).total_seconds())
+        age = duration_fr((now - sent_at).total_seconds())
         delta = self._delta(record, current)
         if delta == record.amount:
             self.payments.transition(
@@ -423,19 +425,19 @@ class Transmitter:
         state = record.state
         if state is PaymentState.PENDING:
             if record.next_attempt_at and record.next_attempt_at > now:
-                return f"Prochain essai à {_hm(record.next_attempt_at)} (essai {record.attempts + 1})"
-            return f"Attend l'envoi depuis {_hm(record.updated_at or record.created_at)}"
+                return f"Prochain essai à {fr_datetime(record.next_attempt_at)} (essai {record.attempts + 1})"
+            return f"Attend l'envoi depuis {fr_datetime(record.updated_at or record.created_at)}"
         if state is PaymentState.SENDING:
-            return f"Envoi parti à {_hm(record.sent_at or record.updated_at)}"
+            return f"Envoi parti à {fr_datetime(record.sent_at or record.updated_at)}"
         if state is PaymentState.UNCERTAIN:
             sent_at = record.sent_at or record.created_at
             seen = max(now, sent_at)
             nxt = max(record.next_attempt_at or sent_at + self.settle, sent_at + self.settle)
-            return (f"Réponse perdue (envoi de {_hm(sent_at)}, il y a {_duration_fr((seen - sent_at).total_seconds())}) "
-                    f": Maelis relu pour voir s'il l'a appliqué, prochaine lecture à {_hm(nxt)} ; sans trace à "
-                    f"{_hm(sent_at + self.horizon)}, un superviseur décidera. Jamais renvoyé en attendant")
+            return (f"Réponse perdue (envoi de {fr_datetime(sent_at)}, il y a {duration_fr((seen - sent_at).total_seconds())}) "
+                    f": Maelis relu pour voir s'il l'a appliqué, prochaine lecture à {fr_datetime(nxt)} ; sans trace à "
+                    f"{fr_datetime(sent_at + self.horizon)}, un superviseur décidera. Jamais renvoyé en attendant")
         if state is PaymentState.SENT:
-            return f"Accusé reçu à {_hm(record.updated_at)} : attend que Maelis le montre sur les factures"
+            return f"Accusé reçu à {fr_datetime(record.updated_at)} : attend que Maelis le montre sur les factures"
         if state is PaymentState.MATCHED:
             return ("Maelis montre ce montant sans avoir accusé réception : vérifier dans Maelis que c'est bien ce "
                     "paiement (maelis-desk resolve)")
@@ -477,15 +479,3 @@ def confirm_from(record: PaymentRecord, invoices: dict[int, Invoice]) -> bool:
     """Does this Maelis reading reflect a payment acknowledged by Maelis?"""
     delta = Transmitter._delta(record, invoices)
     return delta is not None and delta >= record.amount
-
-
-def _hm(moment: datetime | None) -> str:
-    from ..formatting import fr_datetime
-
-    return fr_datetime(moment) if moment is not None else "?"
-
-
-def _duration_fr(seconds: float) -> str:
-    from .sync import duration_fr
-
-    return duration_fr(seconds)

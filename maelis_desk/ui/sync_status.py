@@ -8,7 +8,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
 
-from ..services.sync import Progress, SyncReport, count_fr
+from ..formatting import count_fr
+from ..services.sync import Progress, SyncReport
 
 POLL_MS = 1000
 KEEP_REPORT_MS = 60_000
