@@ -686,6 +686,8 @@ class Action(str, enum.Enum):
     SEE_OPERATORS = "see_operators"
     CHANGE_SETTINGS = "change_settings"
     SEE_JOURNAL = "see_journal"
+    MANAGE_DOCKETS = "manage_dockets"  # prepare, validate or discard a docket (bordereau): money leaves the régie
+    SEE_DOCKETS = "see_dockets"  # the dockets, their exports and the monthly statement
 
 
 class Role(str, enum.Enum):
@@ -710,7 +712,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.REGISSEUR: frozenset(Action),
     # consultation: reads everything, never takes or changes money
     Role.SUPERVISEUR: frozenset({Action.READ, Action.SEE_OWN_PAYMENTS, Action.SEE_ALL_PAYMENTS,
-                                 Action.SEE_OPERATORS, Action.SEE_JOURNAL}),
+                                 Action.SEE_OPERATORS, Action.SEE_JOURNAL, Action.SEE_DOCKETS}),
 }
 
 

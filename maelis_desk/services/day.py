@@ -19,7 +19,10 @@ Rules (each with its French message, each tested):
   says why a locked payment cannot be cancelled.
 
 Who acts is asked of `current_operator()`, the one place to switch when
-operators log in (issue 11).
+operators log in (issue 11). What they may do with dockets is asked of
+`require` (the desk's OperatorService.require): Action.MANAGE_DOCKETS to
+prepare, validate or discard one (money leaves the régie), Action.SEE_DOCKETS
+to read them and the monthly statement.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Callable
 
 import peewee
 
+from ..domain import Action
 from ..domain_day import (
     ZERO, CashCount, CashMovement, CashSession, Closing, Counted, DayError, Docket, DocketState, DocketType,
     Expected, MoveReason, check_close, differences,
@@ -82,7 +86,8 @@ class SessionStatus:
 class DayService:
     def __init__(self, store: DayStore, payments: Payments, *, desk: str, operator: Callable[[], str], clock,
                  cancelled: Callable[[list[str]], set[str]] | None = None,
-                 cancellations: Callable[[int, datetime, datetime], list[dict]] | None = None):
+                 cancellations: Callable[[int, datetime, datetime], list[dict]] | None = None,
+                 require: Callable[[Action], object] | None = None):
         self.store = store
         self.payments = payments
         self.desk = desk
@@ -92,6 +97,9 @@ class DayService:
         self._cancelled = cancelled or (lambda ids: set())
         # the cancellations made in [since, until) of a régie's payments: receipt, at, paid_at, mode, amount, reason
         self._cancellations = cancellations or (lambda regie, since, until: [])
+        # the role check of the desk's operators (PermissionDenied); a DayService built without
+        # operators (the store's tests) checks no role
+        self._require = require or (lambda action: None)
 
     # -- who and when ---------------------------------------------------------
 
@@ -303,6 +311,7 @@ class DayService:
 
     def create_docket(self, regie: int, type: DocketType, until: date | None = None) -> Docket:
         """The draft docket of a régie and type: its payments not yet in a docket, up to `until` (today)."""
+        self._require(Action.MANAGE_DOCKETS)
         until = until or self.today()
         end = day_bounds(until)[1]
         try:
@@ -323,6 +332,7 @@ class DayService:
         return self.store.docket(docket_id)
 
     def discard_docket(self, docket_id: int) -> None:
+        self._require(Action.MANAGE_DOCKETS)
         with self.store.writing():
             if not self.store.delete_draft(docket_id):
                 raise DayRefused(f"Le bordereau {docket_id} n'est pas un brouillon : il ne peut plus être supprimé.",
@@ -330,6 +340,7 @@ class DayService:
 
     def validate_docket(self, docket_id: int) -> Docket:
         """Number the draft (gap-free per régie and year) and lock its payments."""
+        self._require(Action.MANAGE_DOCKETS)
         now = self.clock()
         with self.store.writing():
             docket = self.store.docket(docket_id)
@@ -357,9 +368,11 @@ class DayService:
         return self.store.docket(docket_id)
 
     def docket(self, docket_id: int) -> Docket | None:
+        self._require(Action.SEE_DOCKETS)
         return self.store.docket(docket_id)
 
     def dockets(self, regie: int | None = None) -> list[Docket]:
+        self._require(Action.SEE_DOCKETS)
         return self.store.dockets(regie=regie)
 
     def lock_reason(self, payment_id: str) -> str | None:
@@ -382,6 +395,7 @@ class DayService:
         validated, the sessions closed with their differences."""
         from .day_documents import Statement
 
+        self._require(Action.SEE_DOCKETS)
         since, until = month_bounds(year, month)
         payments = [p for p in self.payments.list(regie=regie) if since <= p.created_at < until]
         by_mode: dict[str, list] = {}

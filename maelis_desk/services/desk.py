@@ -42,7 +42,8 @@ class Desk:
         self.operators = OperatorService(Operators(), desk=settings.desk, clock=clock,
                                          fallback_name=settings.operator)
         self.day = DayService(DayStore(), self.payments_store, desk=settings.desk,
-                              operator=lambda: self.operators.current.full_name, clock=clock)
+                              operator=lambda: self.operators.current.full_name, clock=clock,
+                              require=self.operators.require)
         self.credentials = CredentialsGuard(self.cache, client)
         self.payments = PaymentService(
             self.cache, self.payments_store, operators=self.operators, desk=settings.desk, clock=clock,

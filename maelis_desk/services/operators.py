@@ -71,6 +71,8 @@ ACTION_LABELS = {
     Action.SEE_OPERATORS: "voir les comptes des opérateurs",
     Action.CHANGE_SETTINGS: "modifier les réglages",
     Action.SEE_JOURNAL: "consulter le journal",
+    Action.MANAGE_DOCKETS: "préparer, valider ou supprimer un bordereau",
+    Action.SEE_DOCKETS: "consulter les bordereaux et l'état mensuel",
 }
 
 

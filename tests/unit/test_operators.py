@@ -168,6 +168,50 @@ def test_regisseur_does_everything(staffed):
     assert staffed.journal.verify().intact
 
 
+def test_dockets_are_the_regisseurs_and_the_supervisor_reads_them(staffed):
+    """Issue 12 point 3: a docket takes money out of the régie (régisseur only); the supervisor
+    reads the dockets and the monthly statement; a cashier does neither."""
+    from maelis_desk.domain_day import DocketType
+
+    day = staffed.day
+    as_(staffed, "caisse")
+    pay(staffed, 1)
+    pay(staffed, 2, "5.50")
+    today = day.today()
+    for call in (lambda: day.create_docket(102, DocketType.ESPECES),):
+        with pytest.raises(PermissionDenied, match="n'a pas le droit de préparer, valider ou supprimer un bordereau"):
+            call()
+    for call in (lambda: day.dockets(), lambda: day.statement(102, today.year, today.month)):
+        with pytest.raises(PermissionDenied, match="Camille Caisse \\(caissier\\) n'a pas le droit de consulter les "
+                                                   "bordereaux et l'état mensuel"):
+            call()
+    assert not staffed.operators.allowed(Action.MANAGE_DOCKETS)
+    assert not staffed.operators.allowed(Action.SEE_DOCKETS)
+
+    as_(staffed, "regie")
+    assert staffed.operators.allowed(Action.MANAGE_DOCKETS)
+    draft = day.create_docket(102, DocketType.ESPECES)
+    day.discard_docket(draft.id)
+    draft = day.create_docket(102, DocketType.ESPECES)
+    assert (draft.count, draft.total) == (2, Decimal("15.50"))
+
+    as_(staffed, "controle")
+    assert staffed.operators.allowed(Action.SEE_DOCKETS) and not staffed.operators.allowed(Action.MANAGE_DOCKETS)
+    for call in (lambda: day.validate_docket(draft.id), lambda: day.discard_docket(draft.id),
+                 lambda: day.create_docket(102, DocketType.CHEQUE)):
+        with pytest.raises(PermissionDenied, match="superviseur"):
+            call()
+    assert day.docket(draft.id).state.value == "draft"  # refused: nothing changed
+
+    as_(staffed, "regie")
+    validated = day.validate_docket(draft.id)
+    assert validated.number == f"B-102-{today.year}-0001"
+    as_(staffed, "controle")
+    assert [d.number for d in day.dockets()] == [validated.number]
+    assert day.docket(draft.id).total == Decimal("15.50")
+    assert [d.number for d in day.statement(102, today.year, today.month).dockets] == [validated.number]
+
+
 # --- cancelling ---------------------------------------------------------------------------
 
 
