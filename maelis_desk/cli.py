@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__, cli_audit, cli_day
+from . import __version__, cli_audit, cli_day, cli_fr
 from .config import Settings, SettingsError, settings_from_args
 from .domain import Family, Freshness, Invoice, RegieInvoices
 from .formatting import age_fr, euros, fr_date, fr_datetime
@@ -54,6 +55,17 @@ class FrenchParser(argparse.ArgumentParser):
 MAX_NUMBER = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) store
 
 
+def invoice_ref(text: str) -> int | str:
+    """An invoice as the window or its PDF names it: its number in the régie (8) or its
+    printed number (F10055591232)."""
+    text = text.strip()
+    if text.isdigit():
+        return positive_int(text)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}", text):
+        raise argparse.ArgumentTypeError(f"facture attendue (son numéro, ou son n° imprimé F…) : « {text} »")
+    return text
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -81,6 +93,7 @@ def _connection_options(g) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    cli_fr.install()  # argparse's own words (usage, errors, help headings) in French
     parser = FrenchParser(
         prog="maelis-desk",
         description="Maelis Desk : caisse des régies de recettes. Sans commande : la fenêtre.",
@@ -119,14 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("pdf", parents=[common], help="enregistrer le PDF d'une facture")
     p.add_argument("regie", metavar="REGIE", type=positive_int)
-    p.add_argument("invoice", metavar="FACTURE", type=positive_int)
+    p.add_argument("invoice", metavar="FACTURE", type=invoice_ref,
+                   help="son numéro dans la régie, ou son n° imprimé (F…)")
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
+    p.add_argument("--family", metavar="FAMILLE", type=positive_int,
+                   help="la famille de la facture (lit d'abord ses factures, pour trouver un n° imprimé)")
 
     p = sub.add_parser("pay", parents=[common], help="enregistrer un paiement au guichet (transmis ensuite à Maelis)")
     p.add_argument("family", metavar="FAMILLE", type=positive_int)
     p.add_argument("--regie", metavar="CODE", type=positive_int, required=True)
-    p.add_argument("--invoice", metavar="N", type=positive_int, action="append", required=True,
-                   help="facture à payer (répétable, dans l'ordre d'imputation)")
+    p.add_argument("--invoice", metavar="FACTURE", type=invoice_ref, action="append", required=True,
+                   help="facture à payer : son numéro dans la régie ou son n° imprimé F… "
+                        "(répétable, dans l'ordre d'imputation)")
     p.add_argument("--amount", metavar="MONTANT", required=True, help="montant, par exemple 12,50")
     p.add_argument("--mode", required=True, choices=[m.value for m in Mode])
     p.add_argument("--cheque-number", metavar="NUMERO")
@@ -260,10 +277,13 @@ def _print_invoices(lists: list[RegieInvoices], history: bool) -> None:
             continue
         print(f"\n{regie_list.regie.label} (régie {regie_list.regie.code})"
               + ("" if history else f" — reste dû : {euros(regie_list.due)}"))
+        # the régie's number (numInvoice) and the printed one (idInvoice): either names it
+        print(f"  {'n°':>8}  {'n° imprimé':<14} {'libellé':<34} {'date':<10}  {'échéance':<10}  "
+              f"{'montant':>12}  {'reste dû':>12}  état")
         for inv in sorted(invoices, key=lambda i: i.date):
             print(
                 f"  {inv.number:>8}  {inv.id:<14} {inv.label[:34]:<34} {fr_date(inv.date)}  "
-                f"éch. {fr_date(inv.deadline)}  {euros(inv.amount):>12}  reste {euros(inv.remaining):>12}  "
+                f"{fr_date(inv.deadline)}  {euros(inv.amount):>12}  {euros(inv.remaining):>12}  "
                 f"{inv.status.label_fr}"
             )
             shown += 1
@@ -329,7 +349,10 @@ def cmd_invoices(desk, args) -> int:
 
 
 def cmd_pdf(desk, args) -> int:
-    data = desk.reader.invoice_pdf(args.regie, args.invoice)
+    if args.family is not None and not isinstance(args.invoice, int):
+        desk.reader.invoices(args.family, args.regie)  # fresh figures, so that its printed number is known
+    number = desk.reader.invoice_number(args.regie, args.invoice, args.family)
+    data = desk.reader.invoice_pdf(args.regie, number)
     out = Path(args.output)
     out.write_bytes(data)
     print(f"PDF enregistré : {out} ({len(data)} octets)")
@@ -368,10 +391,11 @@ def cmd_pay(desk, args) -> int:
         return EXIT_USAGE
     # Fresh figures first (short timeout; the cache when Maelis does not answer).
     desk.reader.invoices(args.family, args.regie)
+    invoices = [desk.reader.invoice_number(args.regie, ref, args.family) for ref in args.invoice]
     request = PaymentRequest(
         family=args.family,
         regie=args.regie,
-        invoices=args.invoice,
+        invoices=invoices,
         amount=amount,
         mode=Mode(args.mode),
         details={

@@ -539,6 +539,12 @@ class Invoice:
         return self.paid + self.pending_paid
 
     @property
+    def paid_everywhere(self) -> Decimal:
+        """Everything paid on it: at the régies (with the desk's pending payments) and at the
+        public treasury, so that amount = paid everywhere + remaining for an invoice not overpaid."""
+        return self.paid_total + self.paid_treasury
+
+    @property
     def is_transmitted(self) -> bool:
         return self.transmitted_at is not None
 

@@ -122,6 +122,12 @@ class UnknownRegie(DeskError):
         self.code = code
 
 
+class UnknownInvoice(DeskError):
+    """An invoice named by its printed number (F…) that the desk cannot find in a régie."""
+
+    exit_code = EXIT_FAULT
+
+
 class PaymentRefused(DeskError):
     """A rule refuses the payment; `str()` is the French message, `field` what to fix."""
 

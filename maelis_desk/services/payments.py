@@ -103,6 +103,11 @@ def allocate(invoices: list[Invoice], amount: Decimal) -> list[tuple[Invoice, De
     return shares
 
 
+def remaining_after(invoices: list[Invoice], amount: Decimal) -> Decimal:
+    """What the family still owes on these invoices once `amount` is spread over them."""
+    return sum((inv.remaining - share for inv, share in allocate(invoices, amount)), ZERO)
+
+
 def check_details(mode: Mode, amount: Decimal, details: dict[str, Any]) -> dict[str, Any]:
     """The mode's own rules; returns the cleaned details to record."""
     clean: dict[str, Any] = {}
@@ -269,6 +274,8 @@ class PaymentService:
                         "share": f"{share:.2f}",
                         # the paid amount Maelis will show once this payment has landed
                         "expected_paid": f"{inv.paid + inv.pending_paid + share:.2f}",
+                        # what the family still owes on it after this payment (receipt, confirmation)
+                        "remaining_after": f"{inv.remaining - share:.2f}",
                     }
                     for inv, share in allocate(invoices, request.amount)
                     if share > 0

@@ -24,7 +24,7 @@ from ..store.database import DatabaseUnavailable
 from ..store.payments import Payments
 from .clock import invoice_window, utcnow
 from .credentials import CredentialsGuard
-from .errors import AuthRefused, DeskError, MaelisRefused, NotInCache, Offline, UnknownRegie, from_maelis
+from .errors import AuthRefused, DeskError, MaelisRefused, NotInCache, Offline, UnknownInvoice, UnknownRegie, from_maelis
 from .health import MaelisHealth
 from .payments import apply_pending
 from .transmission import confirm_from
@@ -339,6 +339,26 @@ class Reader:
                 freshness = Freshness(freshness.source, cached.fetched_at, freshness.error)
             regies.append(RegieInvoices(r.regie, self._with_pending(number, r.regie, invoices), freshness, r.failure))
         return FamilyView(view.family, view.freshness, regies)
+
+    def invoice_number(self, regie: int, ref: int | str, family: int | None = None) -> int:
+        """An invoice as a person names it: its number in the régie (numInvoice, 8) or its
+        printed number (idInvoice, « F10055591232 », what the window and the PDF show).
+        A printed number is looked up among the invoices read before (the family's, when
+        given, are read first by the caller); raises UnknownInvoice when it is not there
+        or is not unique."""
+        if isinstance(ref, int):
+            return ref
+        numbers = self.cache.invoice_numbers(regie, ref, family)
+        where = f"de la famille {family} " if family is not None else ""
+        if not numbers:
+            hint = ("" if family is not None else
+                    " : donnez son numéro dans la régie, ou lisez d'abord les factures de la famille "
+                    "(« maelis-desk invoices FAMILLE »)")
+            raise UnknownInvoice(f"Facture {ref} inconnue {where}dans la régie {regie}{hint}.")
+        if len(numbers) > 1:
+            raise UnknownInvoice(f"Plusieurs factures {ref} {where}dans la régie {regie} "
+                                 f"(n° {', '.join(map(str, numbers))}) : donnez son numéro dans la régie.")
+        return numbers[0]
 
     def invoice_pdf(self, regie: int, number: int) -> bytes:
         """The invoice's PDF, straight from Maelis (never cached)."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ..domain import ZERO
 from ..formatting import euros, euros_in_words, fr_datetime
 from ..store.payments import PaymentRecord
 from .payments import MODE_LABELS, Mode
@@ -166,6 +167,11 @@ def _a4(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime
                          (money, euros(Decimal(inv["share"])), "R")], 7)
     pdf.set_font("Helvetica", "B", 12)
     _table_row(pdf, [(width - money, "Total encaissé", "R"), (money, euros(payment.amount), "R")], 9)
+    owed = _still_owed(payment)
+    if owed:
+        pdf.set_font("Helvetica", "", 10)
+        _table_row(pdf, [(width - money, "Reste à payer sur ces factures après ce paiement", "R"),
+                         (money, euros(owed), "R")], 7)
     pdf.ln(3)
     pdf.set_font("Helvetica", "I", 10)
     _line(pdf, width, 5, f"Reçu la somme de : {euros_in_words(payment.amount)}.")
@@ -175,6 +181,12 @@ def _a4(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime
     if duplicate and printed_at is not None:
         _line(pdf, width, 5, f"Duplicata imprimé le {fr_datetime(printed_at)}")
     return pdf
+
+
+def _still_owed(payment: PaymentRecord) -> Decimal:
+    """What the paid invoices still owed right after this payment (receipts recorded before
+    the desk kept it say nothing)."""
+    return sum((Decimal(inv["remaining_after"]) for inv in payment.invoices if "remaining_after" in inv), ZERO)
 
 
 def _ticket(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime | None,
@@ -219,6 +231,11 @@ def _ticket(payment: PaymentRecord, city: str, duplicate: bool, printed_at: date
     pdf.ln(1)
     pdf.set_font("Helvetica", "B", 10)
     _table_row(pdf, [(width / 2, "Total encaissé", "L"), (width / 2, euros(payment.amount), "R")], 6, border=0)
+    owed = _still_owed(payment)
+    if owed:
+        pdf.set_font("Helvetica", "", 8)
+        _table_row(pdf, [(width * 0.7, "Reste à payer après ce paiement", "L"), (width * 0.3, euros(owed), "R")],
+                   4, border=0)
     pdf.set_font("Helvetica", "I", 8)
     _line(pdf, width, 4, f"Reçu la somme de : {euros_in_words(payment.amount)}.")
     pdf.ln(2)

@@ -230,6 +230,19 @@ class Cache:
             del result[code]
         return result
 
+    def invoice_numbers(self, regie: int, printed_id: str, family: int | None = None) -> list[int]:
+        """The numbers (numInvoice) of the cached invoices of a régie whose printed number
+        (idInvoice, « F10055591232 ») is `printed_id`, compared without case."""
+        wanted = printed_id.strip().casefold()
+        fragment = json.dumps(printed_id.strip(), ensure_ascii=False)[1:-1]
+        query = Invoice.select(Invoice.number, Invoice.data).where(
+            (Invoice.regie == regie)
+            # a coarse filter on the JSON text (ILIKE, not through the field's JSON converter), checked below
+            & peewee.Expression(Invoice.data, peewee.OP.ILIKE, peewee.Value(f"%{fragment}%", converter=False)))
+        if family is not None:
+            query = query.where(Invoice.family == family)
+        return sorted({row.number for row in query if str(row.data.get("id", "")).casefold() == wanted})
+
     def load_invoice(self, regie: int, number: int) -> domain.Invoice | None:
         row = Invoice.get_or_none((Invoice.regie == regie) & (Invoice.number == number))
         return None if row is None else domain.Invoice.from_json(row.data)

@@ -150,7 +150,7 @@ class InvoiceTableModel(RowsTableModel):
         "Date de la facture",
         "Date limite de paiement",
         "Montant de la facture",
-        "Déjà payé en régie (y compris les paiements du poste en attente de transmission)",
+        "Déjà payé : en régie (y compris les paiements du poste en attente de transmission) et au Trésor public",
         "Ce qui reste à payer",
         "Où en est la facture",
     )
@@ -222,7 +222,7 @@ class InvoiceTableModel(RowsTableModel):
         if col == self.AMOUNT:
             return euros(inv.amount)
         if col == self.PAID:
-            return euros(inv.paid_total)
+            return euros(inv.paid_everywhere)
         if col == self.REMAINING:
             return euros(inv.remaining)
         if col == self.STATUS:
@@ -243,7 +243,7 @@ class InvoiceTableModel(RowsTableModel):
         if col == self.AMOUNT:
             return cents(inv.amount)
         if col == self.PAID:
-            return cents(inv.paid_total)
+            return cents(inv.paid_everywhere)
         if col == self.REMAINING:
             return cents(inv.remaining)
         if col == self.STATUS:
@@ -263,7 +263,8 @@ class InvoiceTableModel(RowsTableModel):
         if col == self.NUMBER:
             return f"Facture {inv.id} (n° {inv.number} dans la régie {inv.regie.label})"
         if col == self.PAID and inv.paid_treasury > 0:
-            return f"Payé en régie ; {euros(inv.paid_treasury)} payés par ailleurs au Trésor public"
+            return (f"{euros(inv.paid_total)} payés en régie, "
+                    f"{euros(inv.paid_treasury)} payés au Trésor public")
         return None
 
     def _colour(self, inv: Invoice, col: int) -> QColor | None:

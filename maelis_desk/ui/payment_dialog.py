@@ -47,7 +47,16 @@ from PySide6.QtWidgets import (
 from ..domain import ZERO, Family, Freshness, Invoice, Regie
 from ..formatting import AmountError, age_fr, euros, fr_date, fr_datetime, html_text, parse_amount
 from ..services import Desk
-from ..services.payments import MODE_LABELS, Mode, PaymentRefused, PaymentRequest, check_details, validate
+from ..services.payments import (
+    MODE_LABELS,
+    Mode,
+    PaymentRefused,
+    PaymentRequest,
+    allocate,
+    check_details,
+    remaining_after,
+    validate,
+)
 from . import worker
 
 NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -179,6 +188,8 @@ class PaymentDialog(QDialog):
         self.regie = regie
         self.pool = pool or worker.disk_pool()
         self.record = None
+        self._remaining_after = ZERO  # what the chosen invoices will still owe after the payment
+        self._error_field: str | None = None  # the field the last refusal is about
         self.freshness = freshness  # where the balances shown come from (the régie's list)
         self.offline = offline  # offline mode, or Maelis does not answer: the payment will wait
         self._receipt = None  # the receipt viewer, once opened
@@ -347,7 +358,10 @@ class PaymentDialog(QDialog):
         amount = parse_amount(self.amount.text())
         details = self._details(mode)
         if "cash_given" in details:
-            details["cash_given"] = parse_amount(details["cash_given"])
+            try:
+                details["cash_given"] = parse_amount(details["cash_given"])
+            except AmountError as exc:
+                raise PaymentRefused(f"Somme remise : {exc}", "cash_given") from None
         chosen = self.table.chosen()
         request = PaymentRequest(self.family.number, self.regie.code, [i.number for i in chosen], amount, mode,
                                  details)
@@ -361,8 +375,10 @@ class PaymentDialog(QDialog):
             self.error.setText(str(exc))
             self.next_button.setEnabled(True)  # Enter shows the message; the rules still hold
             self.change_label.setText("—")
+            self._error_field = getattr(exc, "field", None) or "amount"  # an AmountError is the amount's
             return False
         self.error.setText("")
+        self._error_field = None
         if request.mode is Mode.ESPECES and "cash_given" in request.details:
             clean = check_details(request.mode, request.amount, request.details)
             self.change_label.setText(f"<b>{euros(Decimal(clean['change']))}</b>")
@@ -410,14 +426,20 @@ class PaymentDialog(QDialog):
     def to_confirm(self) -> None:
         if not self._check():
             self.stack.setCurrentIndex(self.FORM)
-            self.amount.setFocus()
+            self.field_in_error().setFocus()
             return
         request = self.request()
         chosen = {i.number: i for i in self.table.chosen()}
+        invoices = [chosen[n] for n in request.invoices]
+        self._remaining_after = remaining_after(invoices, request.amount)
+        partial = self._remaining_after > 0
         lines = "".join(
-            f"<li>{html_text(chosen[n].id)} — {html_text(chosen[n].label)} — reste {euros(chosen[n].remaining)}</li>"
-            for n in request.invoices
+            f"<li>{html_text(inv.id)} — {html_text(inv.label)} — reste {euros(inv.remaining)}"
+            + (f" ; après ce paiement : <b>{euros(inv.remaining - share)}</b>" if partial else "") + "</li>"
+            for inv, share in allocate(invoices, request.amount)
         )
+        owed = (f"<p style='font-size:12pt'><b>Paiement partiel : il restera {euros(self._remaining_after)} "
+                "à payer</b> sur ces factures.</p>" if partial else "<p>Les factures cochées seront soldées.</p>")
         details = check_details(request.mode, request.amount, request.details)
         extra = ""
         if "change" in details:
@@ -431,12 +453,21 @@ class PaymentDialog(QDialog):
             f"par <b>{MODE_LABELS[request.mode].lower() if request.mode is not Mode.CESU else 'CESU'}</b></p>"
             f"<p>Famille n° {self.family.number} — {html_text(self.family.guardian_names)}<br>"
             f"Régie {html_text(self.regie.label)}</p>"
-            f"<p>Factures :</p><ul>{lines}</ul>{extra}"
+            f"<p>Factures :</p><ul>{lines}</ul>{owed}{extra}"
         )
         self.confirm_error.setText("")
         self.confirm_button.setEnabled(True)
         self.stack.setCurrentIndex(self.CONFIRM)
         self.confirm_button.setFocus()
+
+    def field_in_error(self) -> QWidget:
+        """The widget to fix after a refusal: the cashier's next keys go there."""
+        field = self._error_field or "amount"
+        mode = self.current_mode()
+        edit = self.field_edits.get(f"{mode.value}.{field}") if mode is not None else None
+        if edit is not None:
+            return edit
+        return {"mode": self.mode, "invoices": self.table}.get(field, self.amount)
 
     def to_form(self) -> None:
         self.stack.setCurrentIndex(self.FORM)
@@ -504,13 +535,20 @@ class PaymentDialog(QDialog):
         self.done_label.setText(
             f"<h2>Paiement enregistré</h2>"
             f"<p style='font-size:14pt'>Quittance n° <b>{record.receipt}</b> — {euros(record.amount)} "
-            f"({html_text(MODE_LABELS[Mode(record.mode)])})</p>{change_text}"
+            f"({html_text(MODE_LABELS[Mode(record.mode)])})</p>{change_text}{self._owed_text()}"
             f"<p>Le paiement est en sécurité dans la base du poste. {self._after_text()} ; "
             "les factures apparaissent « payées, transmission en attente » jusqu'à sa confirmation.</p>"
         )
         self.stack.setCurrentIndex(self.DONE)
         self.close_button.setFocus()
         self.recorded.emit(record)
+
+    def _owed_text(self) -> str:
+        after = self._remaining_after
+        if after <= 0:
+            return "<p>Les factures réglées sont soldées.</p>"
+        return (f"<p style='font-size:14pt'>Paiement partiel : <b>il reste {euros(after)} à payer</b> "
+                "sur les factures cochées.</p>")
 
     def _cache_text(self) -> str:
         f = self.freshness

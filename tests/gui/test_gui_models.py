@@ -165,6 +165,22 @@ def test_pending_payment_is_visible(invoice_model):
     assert invoice_model.data(invoice_model.index(4, InvoiceTableModel.PAID)) == "40,00\u00a0€"
 
 
+def test_paid_at_the_treasury_counts_as_paid(qapp):
+    """Issue 9 point 11: 67,15 € paid at the Trésor shows as paid, not « Payé 0,00 / Reste 0,00 »."""
+    invoice = replace(make_invoice(13, "67.15", transmitted=(2023, 2, 10)), paid_treasury=Decimal("67.15"))
+    partly = replace(make_invoice(14, "50.00", "20.00", transmitted=(2023, 2, 10)), paid_treasury=Decimal("10.00"))
+    model = InvoiceTableModel()
+    model.set_invoices([invoice, partly], TODAY)
+    paid = model.index(0, InvoiceTableModel.PAID)
+    assert model.data(paid) == "67,15\u00a0€"
+    assert model.data(model.index(0, InvoiceTableModel.REMAINING)) == "0,00\u00a0€"
+    assert model.data(paid, Qt.ItemDataRole.ToolTipRole) == "0,00\u00a0€ payés en régie, 67,15\u00a0€ payés au Trésor public"
+    assert model.data(model.index(1, InvoiceTableModel.PAID)) == "30,00\u00a0€"
+    assert model.data(model.index(1, InvoiceTableModel.PAID), SORT_ROLE) == 3000
+    for inv in (invoice, partly):  # the figures add up
+        assert inv.paid_everywhere + inv.remaining == inv.amount
+
+
 def test_fr_number():
     assert fr_number(Decimal("7.00")) == "7"
     assert fr_number(Decimal("1.50")) == "1,5"

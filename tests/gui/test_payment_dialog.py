@@ -88,12 +88,20 @@ def test_partial_payment_and_space_toggles_invoices(qtbot, desk, opened):
     qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
     assert dialog.stack.currentIndex() == dialog.FORM  # the cheque number is missing
     assert "numéro du chèque" in dialog.error.text()
-    type_into(qtbot, dialog.field_edits["cheque.cheque_number"], "1234567")
-    qtbot.keyClick(dialog.field_edits["cheque.cheque_number"], Qt.Key.Key_Return)
+    number = dialog.field_edits["cheque.cheque_number"]
+    assert dialog.focusWidget() is number  # issue 9 point 10: the focus goes to the field in error
+    qtbot.keyClicks(number, "1234567")
+    qtbot.keyClick(number, Qt.Key.Key_Return)
     assert dialog.stack.currentIndex() == dialog.CONFIRM
+    owed = sum((i.remaining for i in table.chosen()), Decimal(0)) - Decimal("1.50")
+    # issue 9 point 11: a partial payment says what remains due after it
+    assert f"Paiement partiel : il restera {_euros(owed)} à payer" in dialog.summary.text()
     with qtbot.waitSignal(dialog.recorded, timeout=10000) as blocker:
         qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
     assert blocker.args[0].amount == Decimal("1.50")
+    assert f"il reste {_euros(owed)} à payer" in dialog.done_label.text()
+    shares = blocker.args[0].invoices
+    assert sum(Decimal(i["remaining_after"]) for i in shares) <= owed
     assert blocker.args[0].details == {"cheque_number": "1234567"}
 
 

@@ -147,3 +147,24 @@ def test_pay_outbox_transmit_receipt(simulator, tmp_path):
     assert run("receipt", receipt, "-o", str(out), url=simulator.url).returncode == 0
     assert out.read_bytes().startswith(b"%PDF")
     assert [p["ref"] for p in simulator.applied_payments()] == [f"MD-{json.loads(paid.stdout)['id']}"]
+
+
+def test_an_invoice_is_named_as_the_window_shows_it(simulator, tmp_path):
+    """Issue 9 point 11: the printed number (F…) the window and the PDF show is accepted
+    wherever an invoice is named, as well as the régie's number."""
+    invoices = json.loads(run("invoices", str(DEMO_FAMILY), "--regie", "102", "--json", url=simulator.url).stdout)
+    first = invoices["invoices"][0]
+    out = tmp_path / "f.pdf"
+    by_id = run("pdf", "102", first["id"].lower(), "-o", str(out), url=simulator.url)
+    assert by_id.returncode == 0, by_id.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+    unknown = run("pdf", "102", "F99999999999", "-o", str(out), url=simulator.url)
+    assert unknown.returncode == 5 and "Facture F99999999999 inconnue" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    assert run("session", "open", "--float", "0", url=simulator.url).returncode == 0
+    paid = run("pay", str(DEMO_FAMILY), "--regie", "102", "--invoice", first["id"], "--amount", "1,00",
+               "--mode", "carte", "--card-reference", "A1", "--no-transmit", "--json", url=simulator.url)
+    assert paid.returncode == 0, paid.stderr
+    record = json.loads(paid.stdout)
+    assert [i["number"] for i in record["invoices"]] == [first["number"]]
+    assert Decimal(record["invoices"][0]["remaining_after"]) == Decimal(first["remaining"]) - 1

@@ -118,3 +118,19 @@ def test_ticket_is_80_mm_wide_and_as_long_as_it_needs():
     assert "QUITTANCE" in text and "102-2026-000042" in text and "1 234,56" in text.replace("\u00a0", " ")
     with pytest.raises(ValueError):
         receipt_pdf(record(), paper="a5")
+
+
+@pytest.mark.parametrize("paper", ["a4", "ticket80"])
+def test_a_partial_payment_says_what_remains_due(paper):
+    """Issue 9 point 11: the receipt of a partial payment states what the family still owes."""
+    partial = record(invoices=[{"number": 8, "id": "F10055591232", "label": "CLAE JANVIER 2023", "amount": "1300.00",
+                                "share": "1234.56", "expected_paid": "1234.56", "remaining_after": "65.44"}])
+    size, text, boxes = layout_of(receipt_pdf(partial, paper=paper))
+    flat = " ".join(text.split()).replace("\u00a0", " ")
+    assert "Reste à payer" in flat and "65,44 €" in flat
+    assert inside(size, boxes)
+    settled = record(invoices=[dict(partial.invoices[0], remaining_after="0.00")])
+    _, text, _ = layout_of(receipt_pdf(settled, paper=paper))
+    assert "Reste à payer" not in text
+    _, text, _ = layout_of(receipt_pdf(record(), paper=paper))  # recorded before the desk kept it
+    assert "Reste à payer" not in text

@@ -670,3 +670,18 @@ def test_cents():
     assert to_cents(Decimal("12.34")) == 1234 and from_cents(1234) == Decimal("12.34")
     with pytest.raises(ValueError):
         to_cents(Decimal("0.001"))
+
+
+def test_an_invoice_is_found_by_its_printed_number(cache):
+    """Issue 9 point 11: « F102000008 » (what the window shows) leads to the régie's number 8."""
+    cache.save_invoices(1312, 102, [invoice(8), invoice(9)], T0)
+    cache.save_invoices(1313, 102, [invoice(10, family=1313)], T0)
+    cache.save_invoices(1312, 101, [invoice(8, regie=CRECHES)], T0)
+    assert cache.invoice_numbers(102, "F102000008") == [8]
+    assert cache.invoice_numbers(102, " f102000009 ") == [9]  # as typed
+    assert cache.invoice_numbers(101, "F101000008") == [8]
+    assert cache.invoice_numbers(102, "F101000008") == []  # another régie's
+    assert cache.invoice_numbers(102, "F102000010", family=1312) == []
+    assert cache.invoice_numbers(102, "F102000010", family=1313) == [10]
+    assert cache.invoice_numbers(102, "F10200000") == []  # a prefix is not the number
+    assert cache.invoice_numbers(102, "F1020%") == [] and cache.invoice_numbers(102, "F102_00008") == []
