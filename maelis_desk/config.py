@@ -7,7 +7,10 @@ variables (`MAELIS_DESK_URL`, `_USER`, `_PASSWORD`, `_DATABASE`, `_TIMEOUT`,
 `_BACKOFF_SECONDS`, `_LEASE_SECONDS`, `_HORIZON_SECONDS`), then command-line options. Nothing
 else in the desk reads the environment for a setting. The password comes from
 the command line or environment, else from the system keyring; it is never
-written to a file.
+written to a file. So does a PostgreSQL database's: a password typed in the
+URL (`--database postgresql://caisse:MOT@…`) is taken out of it, else
+`MAELIS_DESK_DATABASE_PASSWORD`, else the keyring's entry for that URL; the
+URL kept in `Settings.database`, the file and the messages has none.
 
 `MAELIS_DESK_HOME` moves every file of the desk (config, data) into one
 folder: the tests and the demo use it to stay apart from real data.
@@ -27,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
-from .domain import desk_code_from, desk_code_problem
+from .domain import desk_code_from, desk_code_problem, is_postgres_url, split_database_password
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,9 @@ class Settings:
     user: str = ""
     password: str | None = field(default=None, repr=False)
     timeout: float = DEFAULT_TIMEOUT
-    database: str | None = None  # a path or a database URL; None: default file
+    database: str | None = None  # a path or a database URL, never with a password; None: default file
+    # a PostgreSQL database's password: the environment's, else the keyring's; never in a file
+    database_password: str | None = field(default=None, repr=False)
     offline: bool = False
     operator: str = field(default_factory=_default_operator)  # the cashier's name on receipts
     desk: str = field(default_factory=socket.gethostname)  # this workstation
@@ -132,7 +137,7 @@ class Settings:
     def to_file_dict(self) -> dict:
         """What the settings file keeps: never the password."""
         data = asdict(self)
-        for key in ("password", "home", "offline", "demo_url"):
+        for key in ("password", "database_password", "home", "offline", "demo_url"):
             data.pop(key)
         return data
 
@@ -142,6 +147,7 @@ _ENV = {
     "user": "MAELIS_DESK_USER",
     "password": "MAELIS_DESK_PASSWORD",
     "database": "MAELIS_DESK_DATABASE",
+    "database_password": "MAELIS_DESK_DATABASE_PASSWORD",
     "timeout": "MAELIS_DESK_TIMEOUT",
     "offline": "MAELIS_DESK_OFFLINE",
     "operator": "MAELIS_DESK_OPERATOR",
@@ -212,6 +218,8 @@ def _coerce(name: str, value):
         if not isinstance(value, dict):
             raise SettingsError("regie_modes : un objet {code de régie: [modes]} est attendu.")
         return {str(k): [str(m) for m in v] for k, v in value.items()}
+    if name == "database_password":
+        return str(value) or None  # as typed: a password may begin or end with a space
     value = str(value).strip()
     return value or None if name in ("url", "database") else value
 
@@ -246,7 +254,8 @@ def load_settings(overrides: Mapping[str, object] | None = None, env: Mapping[st
         except (OSError, ValueError) as exc:
             raise SettingsError(f"Fichier de réglages illisible ({path}) : {exc}") from None
         known = {f.name for f in fields(Settings)}
-        values.update({k: v for k, v in stored.items() if k in known and k != "password"})
+        values.update({k: v for k, v in stored.items()
+                       if k in known and k not in ("password", "database_password")})
     for name, var in _ENV.items():
         if env.get(var) not in (None, ""):
             values[name] = env[var]
@@ -254,7 +263,8 @@ def load_settings(overrides: Mapping[str, object] | None = None, env: Mapping[st
         if value is not None:
             values[name] = value
     values = {k: (_coerce(k, v) if k != "home" else Path(v)) for k, v in values.items()}
-    settings = Settings(**{k: v for k, v in values.items() if v is not None or k in ("url", "database")})
+    settings = _database_password(
+        Settings(**{k: v for k, v in values.items() if v is not None or k in ("url", "database")}))
     if settings.demo:
         return replace(settings, user=DEMO_USER, password=DEMO_PASSWORD)
     if settings.password is None and settings.user:
@@ -274,11 +284,27 @@ def save_settings(settings: Settings, env: Mapping[str, str] = os.environ) -> Pa
     return path
 
 
-# -- the password, in the system keyring --------------------------------------
+def _database_password(settings: Settings) -> Settings:
+    """A PostgreSQL URL's password taken out of it (so that no file, log or message gets
+    it), else the environment's (MAELIS_DESK_DATABASE_PASSWORD), else the keyring's."""
+    if not settings.database or not is_postgres_url(settings.database):
+        return settings
+    url, password = split_database_password(settings.database)
+    password = password or settings.database_password or keyring_database_password(url)
+    return replace(settings, database=url, database_password=password)
+
+
+# -- the passwords, in the system keyring --------------------------------------
 
 
 def _keyring_key(url: str | None, user: str) -> str:
     return f"{user}@{url}"
+
+
+def database_keyring_key(url: str) -> str:
+    """The keyring entry of a database's password: « base:postgresql://caisse@serveur:5432/base »
+    (Maelis' are « user@url »: the two never meet)."""
+    return f"base:{split_database_password(url)[0]}"
 
 
 def keyring_available() -> bool:
@@ -293,12 +319,16 @@ def keyring_available() -> bool:
 
 
 def keyring_password(url: str | None, user: str) -> str | None:
+    return _keyring_get(_keyring_key(url, user))
+
+
+def _keyring_get(key: str) -> str | None:
     if not keyring_available():
         return None
     import keyring
 
     try:
-        return keyring.get_password(KEYRING_SERVICE, _keyring_key(url, user))
+        return keyring.get_password(KEYRING_SERVICE, key)
     except Exception as exc:  # noqa: BLE001
         log.warning("Keyring unreadable: %s", type(exc).__name__)
         return None
@@ -306,13 +336,27 @@ def keyring_password(url: str | None, user: str) -> str | None:
 
 def store_password(url: str | None, user: str, password: str) -> bool:
     """Keep the password in the keyring; False when there is none (then ask at start)."""
+    return _keyring_set(_keyring_key(url, user), password)
+
+
+def _keyring_set(key: str, password: str) -> bool:
     if not keyring_available():
         return False
     import keyring
 
     try:
-        keyring.set_password(KEYRING_SERVICE, _keyring_key(url, user), password)
+        keyring.set_password(KEYRING_SERVICE, key, password)
         return True
     except Exception as exc:  # noqa: BLE001
         log.warning("Keyring not writable: %s", type(exc).__name__)
         return False
+
+
+def keyring_database_password(url: str) -> str | None:
+    """The password kept for the database at `url` (a postgresql:// URL), None when none is."""
+    return _keyring_get(database_keyring_key(url))
+
+
+def store_database_password(url: str, password: str) -> bool:
+    """Keep a database's password in the keyring; False when there is none."""
+    return _keyring_set(database_keyring_key(url), password)

@@ -379,6 +379,73 @@ def desk_code_problem(code: str) -> str | None:
     return None
 
 
+# --- where a desk's database is ------------------------------------------------------
+
+#: A database setting that is a PostgreSQL URL rather than a SQLite path.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_PORT = 5432
+
+
+def is_postgres_url(spec) -> bool:
+    return str(spec).startswith(POSTGRES_SCHEMES)
+
+
+def split_database_password(spec: str) -> tuple[str, str | None]:
+    """A database URL without its password, and the password (None when it has none).
+
+    `postgresql://caisse:MOT@serveur/base` → (`postgresql://caisse@serveur/base`, `MOT`); a path
+    is returned as it is. The first is what may be shown, logged or written to a file."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    text = str(spec)
+    if "://" not in text:
+        return text, None
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text, None
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc)), unquote(parts.password)
+
+
+@dataclass(frozen=True)
+class PostgresPlace:
+    """A PostgreSQL database as the settings dialog shows it: server, port, base, user."""
+
+    host: str
+    port: int = POSTGRES_PORT
+    base: str = ""
+    user: str = ""
+
+    @property
+    def url(self) -> str:
+        """`postgresql://user@host:port/base`, never with a password."""
+        from urllib.parse import quote
+
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        user = f"{quote(self.user, safe='')}@" if self.user else ""
+        return f"postgresql://{user}{host}:{self.port}/{quote(self.base, safe='')}"
+
+    @classmethod
+    def from_url(cls, url: str) -> "PostgresPlace | None":
+        """The parts of a postgresql:// URL (its password left out); None for anything else."""
+        from urllib.parse import unquote, urlsplit
+
+        if not is_postgres_url(url):
+            return None
+        parts = urlsplit(url)
+        try:
+            port = parts.port or POSTGRES_PORT
+        except ValueError:
+            port = POSTGRES_PORT
+        return cls(host=parts.hostname or "", port=port, base=unquote(parts.path.lstrip("/")),
+                   user=unquote(parts.username or ""))
+
+
 @dataclass(frozen=True)
 class ReceiptNumber:
     """A receipt (quittance) number: « 102-2026-A-000001 », the régie, the year, the

@@ -16,6 +16,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["MAELIS_DESK_TZ"] = "Europe/Paris"
 for var in ("MAELIS_DESK_URL", "MAELIS_DESK_USER", "MAELIS_DESK_PASSWORD", "MAELIS_DESK_DATABASE",
+            "MAELIS_DESK_DATABASE_PASSWORD",
             "MAELIS_DESK_TIMEOUT", "MAELIS_DESK_OFFLINE", "MAELIS_DESK_OPERATOR", "MAELIS_DESK_CODE"):
     os.environ.pop(var, None)
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"

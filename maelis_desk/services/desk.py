@@ -97,7 +97,7 @@ class Desk:
         """Open the database (migrating it) and prepare, without calling it yet, the client."""
         use_time_zone(settings.tz)
         try:
-            open_database(settings.database_spec, desk_code=settings.code)
+            open_database(settings.database_spec, desk_code=settings.code, password=settings.database_password)
         except (DatabaseUnavailable, SchemaTooNew) as exc:
             raise DatabaseUnreachable(str(exc)) from exc
         client = None

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 import peewee
 from playhouse.db_url import connect
 
+from ..domain import is_postgres_url, split_database_password
+
 # Every model binds to this proxy; `open_database` initialises it.
 db = peewee.DatabaseProxy()
 
@@ -147,11 +149,8 @@ def storage_reason(exc: BaseException, path: Path | None = None) -> str | None:
     return f"erreur de la base de données ({_first_line(exc)})"
 
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
 def is_postgres(spec) -> bool:
-    return os.fspath(spec).startswith(POSTGRES_SCHEMES)
+    return is_postgres_url(os.fspath(spec))
 
 
 def is_sqlite(database: peewee.Database | None = None) -> bool:
@@ -185,17 +184,7 @@ def upsert(query, conflict_target, preserve):
 
 def public_url(spec) -> str:
     """`spec` without its password, fit for a message or a log."""
-    text = os.fspath(spec)
-    if "://" not in text:
-        return text
-    parts = urlsplit(text)
-    if parts.password is None:
-        return text
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    return split_database_password(os.fspath(spec))[0]
 
 
 LOST = (
@@ -269,7 +258,7 @@ class DeskPostgresql(peewee.PostgresqlDatabase):
         return self._guarded(super().rollback)
 
 
-def _postgres(text: str) -> peewee.Database:
+def _postgres(text: str, password: str | None = None) -> peewee.Database:
     try:
         import psycopg  # noqa: F401
     except ImportError as exc:
@@ -278,38 +267,45 @@ def _postgres(text: str) -> peewee.Database:
             "pip install 'maelis-desk[postgres]'."
         ) from exc
     parts = urlsplit(text)
+    # The password, kept apart from the URL (the keyring's or the environment's), goes to
+    # psycopg as a parameter of its own: it is never part of a text shown or logged.
+    extra = {"password": password} if password else {}
     database = DeskPostgresql(
         urlunsplit(parts._replace(scheme="postgresql")),
         prefer_psycopg3=True,
         # A desk waits a few seconds for its server, not a TCP timeout's minutes.
         connect_timeout=5,
+        **extra,
     )
     database.database_url = text
     return database
 
 
-def make_database(spec: str | os.PathLike) -> peewee.Database:
-    """A peewee Database for a path or URL, not yet bound to the models."""
+def make_database(spec: str | os.PathLike, *, password: str | None = None) -> peewee.Database:
+    """A peewee Database for a path or URL, not yet bound to the models (`password`:
+    a PostgreSQL server's, when the URL has none)."""
     text = os.fspath(spec)
     if "://" in text:
         if text.startswith("sqlite:///"):
             _private_file(Path(text[len("sqlite:///"):]))
             return connect(text, pragmas=SQLITE_PRAGMAS, lock_type=SQLITE_LOCK)
         if is_postgres(text):
-            return _postgres(text)
+            return _postgres(text, password)
         return connect(text)
     path = Path(text).expanduser()
     _private_file(path)
     return peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, lock_type=SQLITE_LOCK)
 
 
-def open_database(spec: str | os.PathLike, *, desk_code: str | None = None) -> peewee.Database:
+def open_database(spec: str | os.PathLike, *, desk_code: str | None = None,
+                  password: str | None = None) -> peewee.Database:
     """Bind the models to the database at `spec` and bring its schema up to date
-    (`desk_code`: this desk's, given to the payments recorded before schema 9)."""
+    (`desk_code`: this desk's, given to the payments recorded before schema 9;
+    `password`: a PostgreSQL server's, kept out of the URL)."""
     from .migrations import migrate
 
     if is_postgres(spec):
-        database = make_database(spec)
+        database = make_database(spec, password=password)
         db.initialize(database)
         try:
             database.connect(reuse_if_open=True)

@@ -221,3 +221,127 @@ def test_a_bad_desk_code_is_refused_in_french(env, value):
     with pytest.raises(SettingsError) as refused:
         load_settings({"desk_code": value}, env=env)
     assert "Le code du poste" in str(refused.value) and "de 1 à 8 caractères" in str(refused.value)
+
+
+# -- the database's password (issue 10 point 4) -------------------------------------------
+
+PG = "postgresql://caisse@db.mairie.local:5433/regie_102"
+
+
+class MemoryKeyring:
+    """A keyring that keeps its passwords in a dict: a system keyring's behaviour, no system."""
+
+    priority = 1
+
+    def __init__(self):
+        self.kept = {}
+
+    def get_password(self, service, key):
+        return self.kept.get((service, key))
+
+    def set_password(self, service, key, password):
+        self.kept[(service, key)] = password
+
+    def delete_password(self, service, key):
+        self.kept.pop((service, key), None)
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch):
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class Backend(MemoryKeyring, KeyringBackend):
+        pass
+
+    backend = Backend()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def test_a_password_typed_in_the_url_is_taken_out_of_it_and_never_saved(env):
+    settings = load_settings({"database": "postgresql://caisse:s3cr%40t-DB@db.mairie.local:5433/regie_102",
+                              "url": URL, "user": "agent", "password": "maelis-pw"}, env=env)
+    assert settings.database == PG and settings.database_spec == PG
+    assert settings.database_password == "s3cr@t-DB"  # unquoted, as psycopg would
+    assert "s3cr" not in repr(settings)
+    path = save_settings(settings, env=env)
+    text = path.read_text(encoding="utf-8")
+    assert "s3cr" not in text and "password" not in text and "maelis-pw" not in text
+    assert json.loads(text)["database"] == PG
+    again = load_settings({"password": "maelis-pw"}, env=env)
+    assert again.database == PG and again.database_password is None  # no keyring here: nothing kept
+
+
+def test_the_database_password_from_the_environment(env):
+    settings = load_settings({"database": PG}, env={**env, "MAELIS_DESK_DATABASE_PASSWORD": " p w "})
+    assert settings.database == PG and settings.database_password == " p w "
+    text = save_settings(settings, env=env).read_text(encoding="utf-8")
+    assert " p w " not in text and "database_password" not in text
+    # typed in the URL on the command line, it wins over the environment
+    typed = load_settings({"database": PG.replace("caisse@", "caisse:typed@")},
+                          env={**env, "MAELIS_DESK_DATABASE_PASSWORD": "env"})
+    assert typed.database_password == "typed" and typed.database == PG
+
+
+def test_the_database_password_from_the_keyring_under_its_own_key(env, memory_keyring):
+    from maelis_desk import config as cfg
+
+    assert cfg.store_database_password(PG, "k3yring-DB")
+    assert cfg.store_password(URL, "agent", "maelis-pw")
+    assert memory_keyring.kept == {("maelis-desk", f"base:{PG}"): "k3yring-DB",
+                                   ("maelis-desk", f"agent@{URL}"): "maelis-pw"}
+    settings = load_settings({"database": PG, "url": URL, "user": "agent"}, env=env)
+    assert settings.database_password == "k3yring-DB" and settings.password == "maelis-pw"
+    # the environment's comes before the keyring's
+    assert load_settings({"database": PG}, env={**env, "MAELIS_DESK_DATABASE_PASSWORD": "e"}).database_password == "e"
+    # another base, another entry
+    assert load_settings({"database": PG.replace("regie_102", "autre")}, env=env).database_password is None
+    text = save_settings(settings, env=env).read_text(encoding="utf-8")
+    assert "k3yring-DB" not in text and "maelis-pw" not in text
+
+
+def test_a_database_password_in_the_file_is_ignored(env):
+    write_file(env, {"database": PG, "database_password": "leaked"})
+    assert load_settings(env=env).database_password is None
+
+
+def test_a_sqlite_path_has_no_password(env, tmp_path):
+    settings = load_settings({"database": str(tmp_path / "d.sqlite3")},
+                             env={**env, "MAELIS_DESK_DATABASE_PASSWORD": "x"})
+    assert settings.database == str(tmp_path / "d.sqlite3")
+
+
+@pytest.mark.parametrize("url, place", [
+    ("postgresql://caisse@db.mairie.local:5433/regie_102", ("db.mairie.local", 5433, "regie_102", "caisse")),
+    ("postgresql://caisse:pw@127.0.0.1/maelis_desk", ("127.0.0.1", 5432, "maelis_desk", "caisse")),
+    ("postgres://r%C3%A9gie@[::1]:6000/b%20c", ("::1", 6000, "b c", "régie")),
+])
+def test_a_postgres_place_from_and_to_its_url(url, place):
+    from maelis_desk.domain import PostgresPlace, split_database_password
+
+    parsed = PostgresPlace.from_url(url)
+    assert (parsed.host, parsed.port, parsed.base, parsed.user) == place
+    assert "pw" not in parsed.url and parsed.url.startswith("postgresql://")
+    assert PostgresPlace.from_url(parsed.url) == parsed
+    assert split_database_password(parsed.url) == (parsed.url, None)
+    assert PostgresPlace.from_url("/var/lib/desk.sqlite3") is None
+
+
+def test_the_password_reaches_the_server_apart_from_the_url():
+    """psycopg gets the password as a parameter of its own: the URL the desk keeps, shows and
+    logs has none (the test server trusts every login, so it is read back from the connection)."""
+    from conftest import NO_POSTGRES, POSTGRES_URL
+    from maelis_desk.store.database import make_database, public_url
+
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    database = make_database(POSTGRES_URL, password="p4ss-apart")
+    database.connect()
+    try:
+        assert database.connection().info.password == "p4ss-apart"
+        assert "p4ss" not in database.database and "p4ss" not in public_url(database.database_url)
+    finally:
+        database.close()
