@@ -333,12 +333,12 @@ def test_a_postgres_place_from_and_to_its_url(url, place):
 def test_the_password_reaches_the_server_apart_from_the_url():
     """psycopg gets the password as a parameter of its own: the URL the desk keeps, shows and
     logs has none (the test server trusts every login, so it is read back from the connection)."""
-    from conftest import NO_POSTGRES, POSTGRES_URL
     from maelis_desk.store.database import make_database, public_url
 
-    if not POSTGRES_URL:
-        pytest.skip(NO_POSTGRES)
-    database = make_database(POSTGRES_URL, password="p4ss-apart")
+    server = os.environ.get("MAELIS_DESK_TEST_POSTGRES")
+    if not server:
+        pytest.skip("MAELIS_DESK_TEST_POSTGRES non défini : pas de serveur PostgreSQL de test (test.sh en démarre un)")
+    database = make_database(server, password="p4ss-apart")
     database.connect()
     try:
         assert database.connection().info.password == "p4ss-apart"
