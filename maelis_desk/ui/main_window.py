@@ -41,6 +41,7 @@ from .outbox_dialog import OUTBOX_TITLE, OutboxDialog
 from .payment_dialog import PaymentDialog
 from .pdf_dialog import PdfDialog, invoice_dialog
 from .search_pane import SearchPane
+from .session_dialogs import CaisseActions
 from .settings_dialog import SettingsDialog
 from .shortcuts import WIDGET_KEYS, help_html, keys_fr, payment_rows, window_rows
 from .sync_status import SyncStatus
@@ -279,6 +280,7 @@ class MainWindow(QMainWindow):
             self.regie_actions.append(action)
         self.shortcuts_action = self._action("&Raccourcis clavier", ["F1"], self.show_shortcuts)
         self.about_action = self._action("À &propos de Maelis Desk", [], self.show_about)
+        self.caisse = CaisseActions(self)  # the cash session: « Caisse » menu, status bar, F9's gate
         for action in (self.refresh_action, self.pdf_action, self.detail_action, self.pay_action):
             action.setEnabled(False)
 
@@ -298,6 +300,7 @@ class MainWindow(QMainWindow):
         family_menu.addSeparator()
         family_menu.addAction(self.pay_action)
         family_menu.addAction(self.outbox_action)
+        bar.addMenu(self.caisse.menu())
         view_menu = bar.addMenu("Affic&hage")
         view_menu.addAction(self.next_regie_action)
         view_menu.addAction(self.prev_regie_action)
@@ -582,6 +585,8 @@ class MainWindow(QMainWindow):
         regie = self.current_regie_invoices()
         if regie is None or not regie.to_pay:
             self.statusBar().showMessage("Rien à encaisser dans cette régie.", 5000)
+            return None
+        if self.caisse.gate(self.open_payment) is not None:  # no open session: offered to open it first
             return None
         invoice = self.current_invoice()
         chosen = [invoice.number] if invoice is not None and invoice.to_pay_at_regie else None
