@@ -3,7 +3,8 @@
 Sources, the later winning: built-in defaults, the settings file
 (`settings.json` in the user config folder, never a password), environment
 variables (`MAELIS_DESK_URL`, `_USER`, `_PASSWORD`, `_DATABASE`, `_TIMEOUT`,
-`_OFFLINE`, `_OPERATOR`, `_CODE` (the desk's code), `_TZ`, and the transmission's `_SETTLE_SECONDS`,
+`_OFFLINE`, `_OPERATOR`, `_CODE` (the desk's code), `_TZ`, `_LOCK_MINUTES` (idle time before the
+desk locks itself), and the transmission's `_SETTLE_SECONDS`,
 `_BACKOFF_SECONDS`, `_LEASE_SECONDS`, `_HORIZON_SECONDS`), then command-line options. Nothing
 else in the desk reads the environment for a setting. The password comes from
 the command line or environment, else from the system keyring; it is never
@@ -86,6 +87,11 @@ class Settings:
     lease_seconds: float | None = None  # how long a desk holds an outbox entry
     # after a lost answer, how long Maelis is re-read for the payment before a person is asked
     horizon_seconds: float | None = None
+    # minutes without a key or a click before the desk locks itself (0: never); see ui/counter.py
+    lock_after: float = 10.0
+    # the first start's offer to create the régisseur's account was declined: not offered again
+    # at start (it stays in Fichier > Créer le compte du régisseur…)
+    one_person_chosen: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -159,6 +165,7 @@ _ENV = {
     "horizon_seconds": "MAELIS_DESK_HORIZON_SECONDS",
     "receipt_paper": "MAELIS_DESK_RECEIPT_PAPER",
     "demo_families": "MAELIS_DESK_DEMO_FAMILIES",
+    "lock_after": "MAELIS_DESK_LOCK_MINUTES",
 }
 RECEIPT_PAPERS = {"a4": "A4", "ticket80": "Ticket 80 mm (imprimante de comptoir)"}
 
@@ -203,7 +210,16 @@ def _coerce(name: str, value):
         except (ZoneInfoNotFoundError, ValueError):
             raise SettingsError(f"Fuseau horaire inconnu : « {value} » (par exemple Europe/Paris).") from None
         return str(value)
-    if name == "offline":
+    if name == "lock_after":
+        try:
+            minutes = float(str(value).replace(",", "."))
+        except ValueError:
+            raise SettingsError(f"Délai de verrouillage invalide : « {value} » (un nombre de minutes est attendu, "
+                                "0 pour jamais).") from None
+        if not 0 <= minutes <= 24 * 60:
+            raise SettingsError("Le délai de verrouillage doit être compris entre 0 (jamais) et 1440 minutes.")
+        return minutes
+    if name in ("offline", "one_person_chosen"):
         return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "oui")
     if name == "receipt_paper":
         paper = str(value).strip().lower()
@@ -274,14 +290,34 @@ def load_settings(overrides: Mapping[str, object] | None = None, env: Mapping[st
 
 def save_settings(settings: Settings, env: Mapping[str, str] = os.environ) -> Path:
     """Write the settings file (mode 0600, without the password)."""
+    return _write_settings(settings.to_file_dict(), env)
+
+
+def _write_settings(data: dict, env: Mapping[str, str]) -> Path:
     path = settings_file(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(settings.to_file_dict(), fh, ensure_ascii=False, indent=2)
+        json.dump(data, fh, ensure_ascii=False, indent=2)
     tmp.replace(path)
     return path
+
+
+def remember_setting(name: str, value, env: Mapping[str, str] = os.environ) -> Path:
+    """Write one setting into the settings file, leaving the others as stored (not as
+    the environment or the command line set them for this run)."""
+    if name not in {f.name for f in fields(Settings)} or name in ("password", "database_password", "home", "offline", "demo_url"):
+        raise ValueError(f"not a stored setting: {name}")
+    path = settings_file(env)
+    stored: dict = {}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SettingsError(f"Fichier de réglages illisible ({path}) : {exc}") from None
+    stored[name] = value
+    return _write_settings(stored, env)
 
 
 def _database_password(settings: Settings) -> Settings:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 from .. import config, launcher
 from ..config import Settings, SettingsError
 from ..services import DeskError
-from . import gc_guard, startup_probe, worker
+from . import gc_guard, login_dialog, startup_probe, worker
 from .theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,10 @@ def _run_once(app: QApplication, settings: Settings, *, self_check: int | None =
         opened.callback(worker.shutdown, 1.0)  # first on leaving: no background job outlives its desk
         if probe:
             probe.mark("desk")
+        # who is at the counter (ui/login_dialog.py); the self-check and the benchmark have no one to type
+        unattended = login_dialog.unattended_login(desk, desk.settings) if self_check is not None or probe else None
+        if unattended is None and not login_dialog.start_counter(desk, desk.settings):
+            return 0, False  # « Quitter » on the login screen
         window = MainWindow(desk, desk.settings)
         if probe:
             probe.mark("window")
@@ -169,7 +173,7 @@ def _run_once(app: QApplication, settings: Settings, *, self_check: int | None =
         if self_check is not None:
             from .self_check import SelfCheck
 
-            checker = SelfCheck(app, window, self_check)
+            checker = SelfCheck(app, window, self_check, counter=unattended)
         code = app.exec()
         restart = window.restart_requested
         window.deleteLater()

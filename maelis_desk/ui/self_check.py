@@ -6,6 +6,9 @@ with nothing to click:
 
 - Qt speaks French (its translations found and loaded: « Annuler »);
 - the icon is drawn (the SVG image plugin works) and the style sheet is applied;
+- on the demo, the demo's accounts are made and it logs in as the demo's supervisor (the
+  consultation role: it reads, takes no money), which checks argon2 works in this install;
+  elsewhere nobody logs in, as nobody is there to type (reading needs no operator);
 - the family opens, read from Maelis just now (so its WSDLs were found and fetched);
 - an invoice of that family is shown as a PDF by QtPdf and a page is drawn, not blank;
 - no Qt warning and no unexpected exception along the way. One message only is
@@ -35,8 +38,9 @@ OFFSCREEN_LIMIT = "This plugin does not support propagateSizeHints()"
 
 
 class SelfCheck:
-    def __init__(self, app: QApplication, window, family: int):
+    def __init__(self, app: QApplication, window, family: int, *, counter: str | None = None):
         self.app = app
+        self.counter = counter  # who the check logged in as (ui/login_dialog.unattended_login)
         self.window = window
         self.family = family
         self.failures: list[str] = []
@@ -113,6 +117,8 @@ class SelfCheck:
             return self.fail(f"pas de feuille de style ({resources_dir() / 'style.qss'})")
         self.ok(f"feuille de style appliquée ({resources_dir() / 'style.qss'}, {len(style)} caractères)")
 
+        if self.counter:
+            self.ok(f"opérateur : {self.counter}")
         self.begin(f"ouverture de la famille n° {self.family}")
         self.window.open_family(self.family, focus=True)
 

@@ -7,10 +7,15 @@ from dataclasses import replace
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QInputDialog, QLineEdit
 
+from maelis_desk import config
 from maelis_desk.cli import build_parser
 from maelis_desk.ui import app as ui_app
+from maelis_desk.ui.login_dialog import FirstAccountDialog, LoginDialog
 from maelis_desk.ui.main_window import MainWindow
 from maelis_desk.ui.theme import app_icon, resources_dir, style_sheet
+
+
+TITLE_DEMO_CASHIER = "DÉMO"
 
 
 def test_qt_dialogs_are_in_french(qapp):
@@ -54,6 +59,11 @@ def test_run_gui_opens_the_window_and_exits_cleanly(qapp, simulator, monkeypatch
     seen = {}
 
     def close_when_shown():
+        offer = next((w for w in QApplication.topLevelWidgets()
+                      if isinstance(w, FirstAccountDialog) and w.isVisible()), None)
+        if offer is not None and "offer" not in seen:  # no account yet: go on as a one-person desk
+            seen["offer"] = True
+            offer.decline_button.click()
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
         if not windows:
             QTimer.singleShot(20, close_when_shown)
@@ -63,6 +73,11 @@ def test_run_gui_opens_the_window_and_exits_cleanly(qapp, simulator, monkeypatch
         seen["demo"] = window.demo_badge.isVisible()
         window.close()
 
+    QTimer.singleShot(50, close_when_shown)
+    assert ui_app.run_gui(args) == 0
+    assert seen == {"offer": True, "title": "Maelis Desk", "demo": False}
+    assert config.load_settings().one_person_chosen  # not offered again at the next start
+    seen.clear()
     QTimer.singleShot(50, close_when_shown)
     assert ui_app.run_gui(args) == 0
     assert seen == {"title": "Maelis Desk", "demo": False}
@@ -75,17 +90,45 @@ def test_run_gui_with_the_demo(qapp, monkeypatch):
     seen = {}
 
     def close_when_shown():
+        login = next((w for w in QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible()),
+                     None)
+        if login is not None and "login" not in seen:  # the demo's accounts: log in as its cashier
+            seen["login"] = "caisse" in login.demo_label.text()
+            login.login_edit.setText("caisse")
+            login.password_edit.setText("caisse")
+            login.submit()
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
         if not windows:
             QTimer.singleShot(20, close_when_shown)
             return
         seen["demo"] = windows[0].demo_badge.isVisible()
         seen["title"] = windows[0].windowTitle()
+        seen["operator"] = windows[0].desk.operators.current.login
         windows[0].close()
 
     QTimer.singleShot(50, close_when_shown)
     assert ui_app.run_gui(args) == 0
-    assert seen == {"demo": True, "title": "DÉMO"}  # the window system adds « — Maelis Desk » (issue 9 point 8)
+    # the window system adds « — Maelis Desk » (issue 9 point 8)
+    assert seen == {"login": True, "demo": True, "title": TITLE_DEMO_CASHIER, "operator": "caisse"}
+
+
+def test_quitting_from_the_login_screen_closes_the_desk(qapp, monkeypatch):
+    monkeypatch.setattr(ui_app, "_log_to_file", lambda: None)
+    seen = []
+
+    def quit_login():
+        login = next((w for w in QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible()),
+                     None)
+        if login is None:
+            QTimer.singleShot(20, quit_login)
+            return
+        seen.append(login.cancel_button.text())
+        login.cancel_button.click()
+
+    QTimer.singleShot(50, quit_login)
+    assert ui_app.run_gui(build_parser().parse_args([])) == 0
+    assert seen == ["&Quitter"]
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
 
 
 def test_startup_probe_reports_its_marks_and_quits(qapp, simulator, monkeypatch, capsys):
