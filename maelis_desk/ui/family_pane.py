@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTableView,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -274,12 +275,14 @@ class RegiePage(QWidget):
             return table.current_object()
         return None
 
-    def focus_tables(self) -> None:
+    def focus_tables(self) -> bool:
+        """The cursor in the first table with invoices; False when the régie has none
+        (an empty table is hidden behind its message and takes no focus)."""
         table = self.to_pay.table if self.to_pay.model.rowCount() else self.history.table
-        if table.source.rowCount():
-            table.focus_first()
-        else:
-            self.to_pay.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not table.source.rowCount():
+            return False
+        table.focus_first()
+        return True
 
 
 # --- invoice detail ----------------------------------------------------------------
@@ -460,6 +463,8 @@ class FamilyPane(QWidget):
         self.tabs.setUsesScrollButtons(True)
         self.tabs.tabBar().setExpanding(False)
         self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
+        for button in self.tabs.tabBar().findChildren(QToolButton):  # the scroll arrows: mouse only,
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab must not stop on them (Ctrl+Tab scrolls)
         self.no_regie = _label("Aucune facture de cette famille n'est disponible : Maelis ne répond pas "
                                "et le cache n'a aucune de ses factures.", "placeholder", wrap=True)
         self.no_regie.hide()
@@ -613,7 +618,7 @@ class FamilyPane(QWidget):
             return False
         self.tabs.setCurrentIndex(index)
         if focus:
-            self.current_page().focus_tables()
+            self.focus_tables()
         return True
 
     def step_regie(self, step: int) -> None:
@@ -621,9 +626,11 @@ class FamilyPane(QWidget):
             self.select_regie((self.tabs.currentIndex() + step) % self.tabs.count())
 
     def focus_tables(self) -> None:
+        """The cursor in the régie's invoices; in a régie without any, on the régie tabs
+        (visible, and the arrows go to another régie) rather than on a hidden table."""
         page = self.current_page()
-        if page is not None and self.stack.currentWidget() is self.content:
-            page.focus_tables()
+        if page is not None and self.stack.currentWidget() is self.content and not page.focus_tables():
+            self.tabs.tabBar().setFocus(Qt.FocusReason.OtherFocusReason)
 
     def focus_detail(self) -> None:
         invoice = self.current_invoice()

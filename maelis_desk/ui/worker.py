@@ -365,8 +365,14 @@ def show_unexpected(owner: QObject | None, exc: BaseException, trace: str) -> QM
     box.setInformativeText(f"{type(exc).__name__} : {exc}")
     box.setDetailedText(trace)
     box.setStandardButtons(QMessageBox.StandardButton.Close)
+    # Enter and Échap close it: the « Afficher les détails… » button Qt adds for the detailed
+    # text must not be the default one, or Enter unfolds the trace instead of closing.
+    close = box.button(QMessageBox.StandardButton.Close)
+    box.setDefaultButton(close)
+    box.setEscapeButton(close)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     if window is not None:
         window._unexpected_box = box
     box.open()
+    close.setFocus(Qt.FocusReason.OtherFocusReason)
     return box

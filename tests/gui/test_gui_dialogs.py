@@ -241,6 +241,28 @@ def test_unexpected_box_is_not_modal_blocking(qtbot, window):
     box.close()
 
 
+def test_enter_closes_the_unexpected_box(qtbot, window):
+    """Issue 9 point 10: the focus was on « Afficher les détails… », so Enter unfolded the
+    trace instead of closing the box."""
+    from maelis_desk.ui import worker
+
+    from PySide6.QtCore import QLocale, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from maelis_desk.ui.app import install_translations
+
+    install_translations(QApplication.instance(), QLocale(QLocale.Language.French, QLocale.Country.France))
+    window.activateWindow()
+    box = worker.show_unexpected(window, ValueError("boom"), "Traceback: boom")
+    qtbot.waitExposed(box)
+    close = box.button(QMessageBox.StandardButton.Close)
+    assert box.defaultButton() is close and box.focusWidget() is close
+    details = [b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.ActionRole]
+    assert details and "détails" in details[0].text()  # Qt's own French (qtbase_fr)
+    with qtbot.waitSignal(box.finished, timeout=2000):
+        qtbot.keyClick(box.focusWidget(), Qt.Key.Key_Return)
+
+
 def test_demo_settings_dialog_shows_demo(qtbot, settings):
     demo = replace(settings, url=None, user="demo", password="demo", demo_url=settings.url)
     dialog = SettingsDialog(demo)

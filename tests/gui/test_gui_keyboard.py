@@ -151,3 +151,46 @@ def test_shortcuts_are_shown_in_menus_and_tooltips(window):
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["Fichier", "Famille", "Caisse", "Affichage", "Aide"]
     assert window.regie_actions[1].shortcut().toString() == "Ctrl+2"
+
+
+def _visible_in(window, widget) -> bool:
+    return widget is not None and widget.isVisible() and widget.window() is window \
+        and widget.focusPolicy() != Qt.FocusPolicy.NoFocus
+
+
+def test_focus_never_goes_where_it_cannot_be_seen(qtbot, window, desk):
+    """Issue 9 point 10: in a régie with no invoice at all the cursor was put on a hidden
+    table (then Tab, Shift+Tab and the arrows did nothing visible), and Tab stopped on the
+    tab bar's scroll arrows. Now the cursor goes to the régie tabs, the arrows change
+    régie, and every Tab lands on something shown."""
+    activate(qtbot, window)
+    with qtbot.waitSignal(window.family_shown, timeout=15000):
+        window.open_family(FAMILY, focus=True)
+    pane = window.family_pane
+    counts = []
+    for i in range(pane.tabs.count()):
+        pane.select_regie(i, focus=False)
+        page = pane.current_page()
+        counts.append((page.to_pay.model.rowCount(), page.history.model.rowCount()))
+    empty = next(i for i, c in enumerate(counts) if c == (0, 0))  # the demo family has such régies
+    only_history = next(i for i, c in enumerate(counts) if c[0] == 0 and c[1])
+
+    pane.select_regie(empty)  # Ctrl+N does this
+    assert focused() is pane.tabs.tabBar()
+    qtbot.keyClick(focused(), Qt.Key.Key_F6)
+    assert focused() is pane.tabs.tabBar()
+    for _ in range(6):
+        qtbot.keyClick(focused(), Qt.Key.Key_Tab)
+        assert _visible_in(window, focused()), focused()
+    for _ in range(6):
+        qtbot.keyClick(focused(), Qt.Key.Key_Backtab, SHIFT)
+        assert _visible_in(window, focused()), focused()
+
+    pane.select_regie(empty)
+    qtbot.keyClick(focused(), Qt.Key.Key_Right if only_history > empty else Qt.Key.Key_Left)
+    assert pane.tabs.currentIndex() != empty  # the arrows walk the régies from there
+
+    pane.select_regie(only_history)  # nothing to pay, a history: the cursor in the history
+    assert focused() is pane.current_page().history.table
+    qtbot.keyClick(focused(), Qt.Key.Key_Tab)
+    assert _visible_in(window, focused()) and focused() is not pane.current_page().to_pay.table
