@@ -22,7 +22,10 @@ Who acts is asked of `current_operator()`, the one place to switch when
 operators log in (issue 11). What they may do with dockets is asked of
 `require` (the desk's OperatorService.require): Action.MANAGE_DOCKETS to
 prepare, validate or discard one (money leaves the régie), Action.SEE_DOCKETS
-to read them and the monthly statement.
+to read them and the monthly statement. The till itself (open, move, close) is
+whoever takes money's (Action.TAKE_PAYMENT); a session and its Z report are
+read with Action.SEE_OWN_PAYMENTS for this desk, Action.SEE_ALL_PAYMENTS for
+every desk (the supervisor sees every session).
 """
 
 from __future__ import annotations
@@ -49,8 +52,11 @@ from .payments import MODE_LABELS, Mode
 
 log = logging.getLogger(__name__)
 
-HOW_TO_OPEN = ("ouvrez la caisse avec son fond de caisse "
-               "(« maelis-desk session open --float 50,00 »)")
+# The refusals say how, in words fit for both the window and the command line.
+HOW_TO_OPEN = ("ouvrez la caisse avec son fond de caisse (dans la fenêtre : Caisse > Ouvrir la caisse… ; "
+               "en ligne de commande : « maelis-desk session open --float 50,00 »)")
+HOW_TO_CLOSE = ("faites son arrêté de caisse (dans la fenêtre : Caisse > Arrêté de caisse… ; "
+                "en ligne de commande : « maelis-desk session close »)")
 
 
 class NoOpenSession(PaymentRefused):
@@ -118,6 +124,7 @@ class DayService:
 
     def open_session(self, float_amount: Decimal | None = None, count: CashCount | None = None) -> CashSession:
         """Open the desk's session with its float (counted by denomination, or its total)."""
+        self._require(Action.TAKE_PAYMENT)
         if count is not None:
             if float_amount is not None and float_amount != count.total:
                 raise DayRefused("Le fond de caisse ne correspond pas au détail des coupures.", "float")
@@ -153,8 +160,7 @@ class DayService:
             raise NoOpenSession(f"Aucune caisse n'est ouverte sur ce poste : {HOW_TO_OPEN}, puis encaissez.")
         if session.opened_on(desk_tz()) != self.today():
             raise NoOpenSession(
-                f"La caisse ouverte le {fr_date(session.opened_at)} n'a pas été arrêtée : faites son arrêté "
-                "de caisse (« maelis-desk session close »), "
+                f"La caisse ouverte le {fr_date(session.opened_at)} n'a pas été arrêtée : {HOW_TO_CLOSE}, "
                 f"puis {HOW_TO_OPEN.split(' (')[0]} du jour."
             )
         return session.id
@@ -165,12 +171,13 @@ class DayService:
         if session is None:
             return f"Aucune caisse n'est ouverte sur ce poste : {HOW_TO_OPEN}, puis encaissez."
         if session.opened_on(desk_tz()) != self.today():
-            return (f"La caisse ouverte le {fr_date(session.opened_at)} n'a pas été arrêtée : "
-                    "faites son arrêté de caisse, puis ouvrez la caisse du jour.")
+            return (f"La caisse ouverte le {fr_date(session.opened_at)} n'a pas été arrêtée : {HOW_TO_CLOSE}, "
+                    "puis ouvrez la caisse du jour.")
         return None
 
     def move(self, amount: Decimal, reason: MoveReason, comment: str = "") -> CashMovement:
         """A cash movement of the open session: + apport, − withdrawal (the sign may be omitted)."""
+        self._require(Action.TAKE_PAYMENT)
         if amount == 0:
             raise DayRefused("Le montant du mouvement ne peut pas être nul.", "amount")
         if amount != amount.quantize(Decimal("0.01")):
@@ -219,9 +226,12 @@ class DayService:
 
     def status(self, session_id: int | None = None) -> SessionStatus | None:
         """A session (this desk's open one by default): float, expected per mode, payments, movements."""
+        self._require(Action.SEE_OWN_PAYMENTS)
         session = self.current() if session_id is None else self.store.get(session_id)
         if session is None:
             return None
+        if session.desk != self.desk:
+            self._require(Action.SEE_ALL_PAYMENTS)
         payments = self.payments.list(session=session.id)
         cancelled = self._cancelled([p.id for p in payments])
         return SessionStatus(session, self._expected(session, payments, cancelled), payments, cancelled,
@@ -229,12 +239,14 @@ class DayService:
 
     def sessions(self, *, every_desk: bool = False, limit: int = 200) -> list[CashSession]:
         """This desk's sessions, newest first; every desk's for a supervisor."""
+        self._require(Action.SEE_ALL_PAYMENTS if every_desk else Action.SEE_OWN_PAYMENTS)
         return self.store.sessions(desk=None if every_desk else self.desk, limit=limit)
 
     def close(self, counted: Counted, comments: dict[str, str] | None = None) -> Closing:
         """The arrêté de caisse of this desk's open session. One transaction: the
         session's row is held, the expected figures computed, the differences
         checked for their comments, a Z number taken, the close written."""
+        self._require(Action.TAKE_PAYMENT)
         comments = comments or {}
         now = self.clock()
         with self.store.writing():
@@ -304,8 +316,14 @@ class DayService:
         }
 
     def closing_by_z(self, z_number: int) -> Closing | None:
+        """A close by its Z number (its report reprints identically); another desk's needs SEE_ALL_PAYMENTS."""
+        self._require(Action.SEE_OWN_PAYMENTS)
         session = self.store.by_z(z_number)
-        return None if session is None else self.store.closing(session.id)
+        if session is None:
+            return None
+        if session.desk != self.desk:
+            self._require(Action.SEE_ALL_PAYMENTS)
+        return self.store.closing(session.id)
 
     # -- dockets --------------------------------------------------------------
 

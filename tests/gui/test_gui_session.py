@@ -336,5 +336,16 @@ def test_a_supervisor_cannot_open_the_till(qtbot, win, bare_desk):
     qtbot.waitUntil(lambda: not win.caisse.open_action.isEnabled())
     assert not win.caisse.move_action.isEnabled() and not win.caisse.close_action.isEnabled()
     assert win.caisse.sessions_action.isEnabled()  # consultation: sees every session
+    dialog = win.caisse.open_session()  # were it opened anyway, the services refuse, in French
+    qtbot.waitExposed(dialog)
+    type_in(qtbot, dialog.total, "50")
+    key(qtbot, dialog.total, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "n'a pas le droit d'encaisser" in dialog.error.text())
+    assert bare_desk.day.current() is None
+    dialog.reject()
+    sessions = win.caisse.show_sessions()
+    qtbot.waitExposed(sessions)
+    assert sessions.every_desk.isVisible()
+    sessions.close()
     ops.login("regie", "regie")
     qtbot.waitUntil(lambda: win.caisse.open_action.isEnabled())

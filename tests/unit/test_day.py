@@ -109,6 +109,8 @@ def test_no_payment_without_an_open_session(world):
     with pytest.raises(NoOpenSession) as info:
         world.pay("10")
     assert "Aucune caisse n'est ouverte" in str(info.value) and "session open --float 50,00" in str(info.value)
+    # the same sentence serves the window: it names the menu as well as the command
+    assert "Caisse > Ouvrir la caisse…" in str(info.value) and world.day.refusal().startswith(str(info.value)[:40])
     assert isinstance(info.value, PaymentRefused) and info.value.field == "session"
     assert models.Payment.select().count() == 0
     world.day.open_session(Decimal("50"))
@@ -144,6 +146,7 @@ def test_a_session_left_open_yesterday_must_be_closed_first(world):
     with pytest.raises(DayRefused, match="faites d'abord son arrêté"):
         world.day.open_session(Decimal("50"))
     assert "16/11/2026" in world.day.refusal()
+    assert "Caisse > Arrêté de caisse…" in world.day.refusal() and "session close" in world.day.refusal()
     world.day.close(Counted(Decimal("60"), 0, Decimal("0"), Decimal("0")))
     world.day.open_session(Decimal("60"))
     assert world.day.refusal() is None

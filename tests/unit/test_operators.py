@@ -212,6 +212,41 @@ def test_dockets_are_the_regisseurs_and_the_supervisor_reads_them(staffed):
     assert [d.number for d in day.statement(102, today.year, today.month).dockets] == [validated.number]
 
 
+def test_the_till_is_whoever_takes_money_and_the_supervisor_reads_every_session(staffed):
+    """Issue 12 points 1 and 2: opening, moving and closing the till need TAKE_PAYMENT (cashier,
+    régisseur); the supervisor reads every desk's sessions and Z reports but never touches the
+    till; a cashier reads this desk's sessions only."""
+    from maelis_desk.domain_day import Counted, MoveReason
+    from maelis_desk.services.day import DayService
+    from maelis_desk.store.day import DayStore
+    from maelis_desk.store.payments import Payments
+
+    day = staffed.day
+    as_(staffed, "controle")
+    for call in (lambda: day.open_session(Decimal("10")), lambda: day.move(Decimal("5"), MoveReason.APPORT),
+                 lambda: day.close(Counted(Decimal("0"), 0, Decimal("0"), Decimal("0")))):
+        with pytest.raises(PermissionDenied, match="Claire Contrôle \\(superviseur \\(consultation\\)\\) "
+                                                   "n'a pas le droit d'encaisser un paiement"):
+            call()
+    assert day.status().expected.cash == Decimal("0")  # refused: nothing moved
+    as_(staffed, "caisse")
+    day.move(Decimal("20"), MoveReason.APPORT)
+    z = day.close(Counted(Decimal("20"), 0, Decimal("0"), Decimal("0"))).z_number
+    assert day.open_session(Decimal("20")).float_amount == Decimal("20")
+    other = DayService(DayStore(), Payments(), desk="guichet-2", operator=lambda: "Paul", clock=day.clock)
+    other.open_session(Decimal("0"))
+    other_z = other.close(Counted(Decimal("0"), 0, Decimal("0"), Decimal("0"))).z_number
+    assert {s.desk for s in day.sessions()} == {staffed.settings.desk}
+    assert day.closing_by_z(z).z_number == z
+    for call in (lambda: day.sessions(every_desk=True), lambda: day.closing_by_z(other_z)):
+        with pytest.raises(PermissionDenied, match="voir les paiements de tous les opérateurs"):
+            call()
+    as_(staffed, "controle")
+    assert {s.desk for s in day.sessions(every_desk=True)} == {staffed.settings.desk, "guichet-2"}
+    assert day.closing_by_z(other_z).z_number == other_z
+    assert staffed.operators.allowed(Action.SEE_ALL_PAYMENTS) and not staffed.operators.allowed(Action.TAKE_PAYMENT)
+
+
 # --- cancelling ---------------------------------------------------------------------------
 
 
