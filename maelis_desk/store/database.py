@@ -341,6 +341,62 @@ def open_database(spec: str | os.PathLike, *, desk_code: str | None = None,
     return database
 
 
+def schema_version_at(spec: str | os.PathLike, *, password: str | None = None) -> int | None:
+    """The schema version of the database at `spec`, read on a connection of its own (the
+    desk's, bound to the models, is left alone), for « Tester la connexion »: 0 for a database
+    without the desk's tables yet, None for a SQLite file that does not exist (neither is
+    created here). Raises DatabaseUnavailable (French, no password) when it cannot be read."""
+    from .migrations import SCHEMA_TABLE
+
+    text = os.fspath(spec)
+    if is_postgres(text):
+        database = make_database(text, password=password)
+        try:
+            database.connect()
+        except peewee.OperationalError as exc:
+            raise DatabaseUnavailable(
+                f"Le serveur de base de données {public_url(text)} ne répond pas ou refuse la connexion : "
+                f"vérifiez qu'il est démarré, son adresse et l'identifiant. ({_first_line(exc)})"
+            ) from exc
+        try:
+            if not database.table_exists(SCHEMA_TABLE):
+                return 0
+            return database.execute_sql(f'SELECT MAX("version") FROM "{SCHEMA_TABLE}"').fetchone()[0] or 0
+        except (peewee.DatabaseError, DatabaseUnavailable) as exc:
+            raise DatabaseUnavailable(f"La base de données {public_url(text)} ne peut pas être lue : "
+                                      f"{_first_line(exc)}") from exc
+        finally:
+            database.close()
+    import sqlite3
+
+    path = Path(text[len("sqlite:///"):] if text.startswith("sqlite:///") else text).expanduser()
+    where = f"La base de données {path}"
+    if path.is_dir():
+        raise DatabaseUnavailable(f"{where} est un dossier : donnez le chemin d'un fichier.")
+    if not path.exists():
+        return None
+    try:
+        # read-only, and never a journal mode or a schema change: the desk itself may have it open
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"{where} ne peut pas être ouverte : {storage_reason(_as_peewee(exc), path)}.") from exc
+    try:
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                             (SCHEMA_TABLE,)).fetchone()
+        if not found:
+            return 0
+        return conn.execute(f'SELECT MAX("version") FROM "{SCHEMA_TABLE}"').fetchone()[0] or 0
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailable(f"{where} ne peut pas être lue : {storage_reason(_as_peewee(exc), path)}.") from exc
+    finally:
+        conn.close()
+
+
+def _as_peewee(exc: BaseException) -> peewee.DatabaseError:
+    """A sqlite3 error as peewee would raise it, for storage_reason."""
+    return peewee.DatabaseError(str(exc))
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

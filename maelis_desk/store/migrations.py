@@ -166,8 +166,17 @@ LATEST = MIGRATIONS[-1][0]
 MIGRATION_LOCK = 0x4D61656C69734431  # "MaelisD1"
 
 
+SCHEMA_TABLE = models.SchemaVersion._meta.table_name
+
+
 class SchemaTooNew(RuntimeError):
     pass
+
+
+def too_new(version: int) -> str:
+    """Why a desk refuses a database whose schema is newer than it knows, in French."""
+    return (f"La base de données (version {version}) vient d'une version plus récente "
+            f"de Maelis Desk (qui connaît la version {LATEST}) : mettez le poste à jour.")
 
 
 def current_version(database: peewee.Database) -> int:
@@ -193,10 +202,7 @@ def migrate(database: peewee.Database, desk_code: str | None = None) -> int:
             database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         version = current_version(database)
         if version > LATEST:
-            raise SchemaTooNew(
-                f"La base de données (version {version}) vient d'une version plus récente "
-                f"de Maelis Desk (qui connaît la version {LATEST}) : mettez le poste à jour."
-            )
+            raise SchemaTooNew(too_new(version))
         if version == 0 and not database.table_exists(models.InvoiceList._meta.table_name):
             from .day import DAY_MODELS
 

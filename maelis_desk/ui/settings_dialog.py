@@ -1,11 +1,16 @@
 """Settings of the desk: where Maelis is, who connects, how long to wait,
-where the local database lives, who sits at the till.
+who sits at the till, and the database: a SQLite file of this desk (the
+default) or a PostgreSQL server shared by the régie's desks (server, port,
+base, user, password).
 
-"Tester la connexion" runs services.connection.test_connection in the
-background with the values typed (not saved yet). Saving writes the settings
-file (never the password) and puts the password in the system keyring; when
-there is none, the desk will ask for it at each start. New settings apply
-when the desk restarts: the dialog says so and offers to restart now.
+"Tester la connexion" runs services.connection.check_connection in the
+background with the values typed (not saved yet): Maelis, and the database
+(it answers, its schema is known, newer or absent). Saving writes the settings
+file (never a password: the database's URL is written without one) and puts
+the passwords in the system keyring, each under its own key; when there is
+none, the desk will ask for Maelis' at each start, and the database's comes
+from MAELIS_DESK_DATABASE_PASSWORD. New settings apply when the desk
+restarts: the dialog says so (a new database above all) and offers to restart now.
 """
 
 from __future__ import annotations
@@ -26,15 +31,19 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from .. import config
 from ..config import Settings, SettingsError
-from ..domain import DESK_CODE_MAX, desk_code_from
-from ..services.connection import test_connection
+from ..domain import DESK_CODE_MAX, POSTGRES_PORT, PostgresPlace, desk_code_from
+from ..services.connection import check_connection
 from .worker import Latest, error_text, network_pool
+
+
+SQLITE, POSTGRES = "sqlite", "postgresql"
 
 
 class SettingsDialog(QDialog):
@@ -68,20 +77,7 @@ class SettingsDialog(QDialog):
         self.timeout.setSuffix(" s")
         self.timeout.setValue(settings.timeout)
         self.timeout.setToolTip("Au-delà, le poste affiche les données du cache au lieu d'attendre Maelis.")
-        self.database = QLineEdit(settings.database or "")
-        self.database.setPlaceholderText(str(settings.database_spec) if not settings.database else "")
-        self.database.setToolTip(
-            "Chemin d'un fichier SQLite, ou URL d'une base (postgresql://utilisateur@serveur/base).\n"
-            "Vide : le fichier par défaut du poste."
-        )
-        browse = QPushButton("&Parcourir…")
-        browse.clicked.connect(self._browse)
-        db_row = QHBoxLayout()
-        db_row.setContentsMargins(0, 0, 0, 0)
-        db_row.addWidget(self.database, 1)
-        db_row.addWidget(browse)
-        db_widget = QWidget()
-        db_widget.setLayout(db_row)
+        self._build_database(settings)
         self.operator = QLineEdit(settings.operator)
         self.operator.setToolTip("Le nom du caissier ou de la caissière, imprimé sur les reçus.")
 
@@ -107,12 +103,19 @@ class SettingsDialog(QDialog):
         form.addRow("&Utilisateur :", self.user)
         form.addRow("Mot de &passe :", self.password)
         form.addRow("&Délai de réponse :", self.timeout)
-        form.addRow("&Base locale (cache) :", db_widget)
         form.addRow("&Opérateur (caisse) :", self.operator)
         form.addRow("&Code du poste :", self.desk_code)
         form.addRow("&Quittances sur :", self.receipt_paper)
-        for field, label in ((self.database, "Base locale (cache)"), (self.url, "Adresse de Maelis")):
-            field.setAccessibleName(label)
+        form.addRow("&Base de données :", self.database_kind)
+        form.addRow("&Fichier SQLite :", self.sqlite_row)
+        form.addRow("&Serveur :", self.pg_host)
+        form.addRow("Po&rt :", self.pg_port)
+        form.addRow("&Nom de la base :", self.pg_base)
+        form.addRow("Ut&ilisateur de la base :", self.pg_user)
+        form.addRow("Mot de passe de l&a base :", self.pg_password)
+        self.form = form
+        self.url.setAccessibleName("Adresse de Maelis")
+        self._database_kind_changed()
 
         self.test_button = QPushButton("&Tester la connexion")
         self.test_button.setObjectName("testConnection")
@@ -146,6 +149,80 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.note)
         layout.addWidget(self.buttons)
 
+    # -- the database -------------------------------------------------------------------
+
+    def _build_database(self, settings: Settings) -> None:
+        """A SQLite file of this desk (the default) or a PostgreSQL server shared by the desks."""
+        place = PostgresPlace.from_url(settings.database or "")
+        self.database_kind = QComboBox()
+        self.database_kind.setObjectName("databaseKind")
+        self.database_kind.addItem("Fichier SQLite de ce poste", SQLITE)
+        self.database_kind.addItem("Serveur PostgreSQL (partagée par les postes de la régie)", POSTGRES)
+        self.database_kind.setCurrentIndex(1 if place else 0)
+        self.database_kind.setToolTip(
+            "Un fichier SQLite par poste, ou une base PostgreSQL partagée : numéros de quittance,\n"
+            "paiements, caisses et bordereaux communs à tous les postes de la régie."
+        )
+        self.database_kind.currentIndexChanged.connect(self._database_kind_changed)
+
+        self.database = QLineEdit("" if place else (settings.database or ""))
+        self.database.setObjectName("sqlitePath")
+        self.database.setAccessibleName("Fichier SQLite")
+        self.database.setPlaceholderText(self._default_file())
+        self.database.setToolTip("Chemin du fichier SQLite. Vide : le fichier par défaut du poste.")
+        browse = QPushButton("Pa&rcourir…")
+        browse.clicked.connect(self._browse)
+        db_row = QHBoxLayout()
+        db_row.setContentsMargins(0, 0, 0, 0)
+        db_row.addWidget(self.database, 1)
+        db_row.addWidget(browse)
+        self.sqlite_row = QWidget()
+        self.sqlite_row.setLayout(db_row)
+
+        self.pg_host = QLineEdit(place.host if place else "")
+        self.pg_host.setObjectName("pgHost")
+        self.pg_host.setPlaceholderText("par exemple 127.0.0.1 ou serveur.mairie.local")
+        self.pg_port = QSpinBox()
+        self.pg_port.setObjectName("pgPort")
+        self.pg_port.setRange(1, 65535)
+        self.pg_port.setGroupSeparatorShown(False)
+        self.pg_port.setValue(place.port if place else POSTGRES_PORT)
+        self.pg_base = QLineEdit(place.base if place else "")
+        self.pg_base.setObjectName("pgBase")
+        self.pg_base.setPlaceholderText("par exemple maelis_desk")
+        self.pg_user = QLineEdit(place.user if place else "")
+        self.pg_user.setObjectName("pgUser")
+        self.pg_password = QLineEdit((settings.database_password or "") if place else "")
+        self.pg_password.setObjectName("pgPassword")
+        self.pg_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pg_password.setToolTip("Gardé dans le trousseau du système, jamais dans un fichier ni dans l'adresse.")
+        for field, label in ((self.pg_host, "Serveur PostgreSQL"), (self.pg_port, "Port du serveur PostgreSQL"),
+                             (self.pg_base, "Nom de la base PostgreSQL"),
+                             (self.pg_user, "Utilisateur de la base PostgreSQL"),
+                             (self.pg_password, "Mot de passe de la base PostgreSQL")):
+            field.setAccessibleName(label)
+
+    def _default_file(self) -> str:
+        return str(replace(self.settings, database=None).database_spec)
+
+    def _database_kind_changed(self, _index: int = 0) -> None:
+        shared = self.database_kind.currentData() == POSTGRES
+        self.form.setRowVisible(self.sqlite_row, not shared)
+        for field in (self.pg_host, self.pg_port, self.pg_base, self.pg_user, self.pg_password):
+            self.form.setRowVisible(field, shared)
+
+    def _edited_database(self) -> tuple[str | None, str | None]:
+        """The database as typed: (path or URL without password, the password)."""
+        if self.database_kind.currentData() != POSTGRES:
+            return self.database.text().strip() or None, None
+        host, base, user = self.pg_host.text().strip(), self.pg_base.text().strip(), self.pg_user.text().strip()
+        missing = [name for name, value in (("le serveur", host), ("le nom de la base", base),
+                                            ("l'utilisateur", user)) if not value]
+        if missing:
+            raise SettingsError(f"Base PostgreSQL : indiquez {', '.join(missing)}.")
+        url = PostgresPlace(host=host, port=self.pg_port.value(), base=base, user=user).url
+        return url, self.pg_password.text() or None
+
     # -- values -----------------------------------------------------------------------
 
     def edited_settings(self) -> Settings:
@@ -157,13 +234,15 @@ class SettingsDialog(QDialog):
         password = self.password.text() or None
         if url is None:  # the demo Maelis: its own account
             user, password = config.DEMO_USER, config.DEMO_PASSWORD
+        database, database_password = self._edited_database()
         return replace(
             self.settings,
             url=url,
             user=user,
             password=password,
             timeout=float(self.timeout.value()),
-            database=self.database.text().strip() or None,
+            database=database,
+            database_password=database_password,
             operator=self.operator.text().strip() or self.settings.operator,
             desk_code=config.parse_desk_code(self.desk_code.text()),
             receipt_paper=self.receipt_paper.currentData() or "a4",
@@ -172,28 +251,35 @@ class SettingsDialog(QDialog):
     # -- test ---------------------------------------------------------------------------
 
     def test(self) -> None:
+        """Test Maelis and the database with the values typed, in the background."""
         try:
             settings = self.edited_settings()
         except SettingsError as exc:
             self._tested(False, str(exc))
             return
-        if settings.demo and not settings.demo_url:
-            self._tested(False, "Le Maelis de démonstration ne tourne pas (poste lancé hors ligne).")
-            return
+        maelis = not (settings.demo and not settings.demo_url)
         self.test_button.setEnabled(False)
-        self.test_result.setText(f"Connexion à {settings.maelis_url}…")
+        self.test_result.setStyleSheet("")
+        self.test_result.setText(
+            (f"Connexion à {settings.maelis_url}…\n" if maelis else "") + "Connexion à la base de données…")
         self._test.run(
             self,
-            lambda: test_connection(settings),
-            self._test_succeeded,
+            lambda: check_connection(settings, maelis=maelis),
+            self._test_done,
             self._test_failed,
             pool=self.pool,
-            label="Test de la connexion à Maelis…",
+            label="Test de la connexion à Maelis et à la base de données…",
         )
 
-    def _test_succeeded(self, regies) -> None:
-        n = len(regies)
-        self._tested(True, f"Connexion réussie : Maelis répond, {n} régie{'s' if n > 1 else ''}.")
+    def _test_done(self, report) -> None:
+        if report.maelis_error is not None:
+            maelis = f"Échec : {error_text(report.maelis_error)}"
+        elif report.regies is None:
+            maelis = "Échec : le Maelis de démonstration ne tourne pas (poste lancé hors ligne)."
+        else:
+            n = len(report.regies)
+            maelis = f"Connexion réussie : Maelis répond, {n} régie{'s' if n > 1 else ''}."
+        self._tested(report.ok and report.regies is not None, f"{maelis}\n{report.database.text}")
 
     def _test_failed(self, exc: BaseException) -> None:
         self._tested(False, f"Échec : {error_text(exc)}")
@@ -234,13 +320,23 @@ class SettingsDialog(QDialog):
                 "Ce poste n'a pas de trousseau de mots de passe : le mot de passe de Maelis "
                 "ne sera pas enregistré et sera demandé à chaque démarrage."
             )
+        if settings.database_password and not config.store_database_password(settings.database,
+                                                                              settings.database_password):
+            notes.append(
+                "Ce poste n'a pas de trousseau de mots de passe : le mot de passe de la base de données "
+                "n'est pas enregistré ; donnez-le au démarrage par la variable MAELIS_DESK_DATABASE_PASSWORD."
+            )
+        database_changed = (settings.database_spec, settings.database_password) != (
+            self.settings.database_spec, self.settings.database_password)
         self._test.cancel()
         self.settings = settings
         box = QMessageBox(self.parentWidget() or self)
         box.setObjectName("restartQuestion")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Réglages enregistrés")
-        box.setText("Les réglages sont enregistrés. Ils prennent effet au redémarrage du poste.")
+        box.setText("Les réglages sont enregistrés. Ils prennent effet au redémarrage du poste."
+                    + ("\nLa base de données change : le poste doit redémarrer pour l'utiliser."
+                       if database_changed else ""))
         box.setInformativeText("\n\n".join(notes + ["Redémarrer le poste maintenant ?"]))
         restart = box.addButton("&Redémarrer maintenant", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("&Plus tard", QMessageBox.ButtonRole.RejectRole)

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 from gui_helpers import FAMILY, open_family
+from PySide6 import QtCore
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -272,3 +273,121 @@ def test_demo_settings_dialog_shows_demo(qtbot, settings):
     with qtbot.waitSignal(dialog.tested, timeout=15000) as tested:
         dialog.test()
     assert tested.args[0] is True
+
+
+# --- the database in the settings (issue 10 point 4) ------------------------------------------
+
+def _database_rows_shown(dialog) -> dict:
+    form = dialog.form
+    return {name: form.isRowVisible(widget) for name, widget in (
+        ("sqlite", dialog.sqlite_row), ("host", dialog.pg_host), ("port", dialog.pg_port),
+        ("base", dialog.pg_base), ("user", dialog.pg_user), ("password", dialog.pg_password))}
+
+
+def test_the_database_from_sqlite_to_postgresql_with_keys_only(qtbot, settings_dialog, monkeypatch):
+    kept = []
+    monkeypatch.setattr(config, "store_database_password", lambda url, pw: kept.append((url, pw)) and False)
+    dialog = settings_dialog
+    assert dialog.database_kind.currentData() == "sqlite"
+    assert _database_rows_shown(dialog) == {"sqlite": True, "host": False, "port": False, "base": False,
+                                            "user": False, "password": False}
+    # keys only: Alt+B reaches the kind, Down chooses PostgreSQL, Tab walks its fields
+    qtbot.keyClick(dialog, "b", QtCore.Qt.KeyboardModifier.AltModifier)
+    assert dialog.database_kind.hasFocus()
+    qtbot.keyClick(dialog.database_kind, QtCore.Qt.Key.Key_Down)
+    assert dialog.database_kind.currentData() == "postgresql"
+    assert _database_rows_shown(dialog) == {"sqlite": False, "host": True, "port": True, "base": True,
+                                            "user": True, "password": True}
+    qtbot.keyClick(dialog.database_kind, QtCore.Qt.Key.Key_Tab)
+    assert dialog.pg_host.hasFocus()
+    qtbot.keyClicks(dialog.pg_host, "db.mairie.local")
+    qtbot.keyClick(dialog.pg_host, QtCore.Qt.Key.Key_Tab)
+    assert dialog.pg_port.hasFocus() and dialog.pg_port.value() == 5432
+    dialog.pg_port.selectAll()
+    qtbot.keyClicks(dialog.pg_port, "5433")
+    for field, text in ((dialog.pg_base, "regie_102"), (dialog.pg_user, "caisse"), (dialog.pg_password, "s3cr@t DB")):
+        qtbot.keyClick(dialog.focusWidget(), QtCore.Qt.Key.Key_Tab)
+        assert field.hasFocus()
+        qtbot.keyClicks(field, text)
+    url = "postgresql://caisse@db.mairie.local:5433/regie_102"
+    with qtbot.waitSignal(dialog.saved, timeout=5000) as saved:
+        qtbot.keyClick(dialog.pg_password, QtCore.Qt.Key.Key_Return)  # Enter saves
+        box = dialog.restart_box
+        assert "La base de données change : le poste doit redémarrer" in box.text()
+        assert "MAELIS_DESK_DATABASE_PASSWORD" in box.informativeText()  # no keyring on this machine
+        next(b for b in box.buttons() if "Plus tard" in b.text()).click()
+    new_settings, restart = saved.args
+    assert restart is False
+    assert new_settings.database == url and new_settings.database_password == "s3cr@t DB"
+    assert kept == [(url, "s3cr@t DB")]
+    text = config.settings_file().read_text(encoding="utf-8")
+    assert "s3cr" not in text and "database_password" not in text
+    assert json.loads(text)["database"] == url
+    assert config.load_settings().database == url
+
+
+def test_a_postgresql_database_is_shown_in_its_fields(qtbot, settings):
+    shared = replace(settings, database="postgresql://caisse@127.0.0.1:6543/maelis_desk", database_password="pw")
+    dialog = SettingsDialog(shared)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert dialog.database_kind.currentData() == "postgresql"
+    assert (dialog.pg_host.text(), dialog.pg_port.value(), dialog.pg_base.text(), dialog.pg_user.text(),
+            dialog.pg_password.text()) == ("127.0.0.1", 6543, "maelis_desk", "caisse", "pw")
+    assert dialog.edited_settings() == shared
+    dialog.pg_base.clear()
+    dialog.pg_user.clear()
+    with pytest.raises(config.SettingsError, match="indiquez le nom de la base, l'utilisateur"):
+        dialog.edited_settings()
+    # back to a SQLite file: no password kept for it
+    dialog.database_kind.setCurrentIndex(0)
+    assert dialog.edited_settings().database is None and dialog.edited_settings().database_password is None
+
+
+def _fill_postgres(dialog, url: str) -> None:
+    from maelis_desk.domain import PostgresPlace
+
+    place = PostgresPlace.from_url(url)
+    dialog.database_kind.setCurrentIndex(dialog.database_kind.findData("postgresql"))
+    dialog.pg_host.setText(place.host)
+    dialog.pg_port.setValue(place.port)
+    dialog.pg_base.setText(place.base)
+    dialog.pg_user.setText(place.user)
+
+
+def test_testing_the_connection_tests_the_postgresql_database(qtbot, settings_dialog):
+    import os
+
+    import psycopg
+
+    server = os.environ.get("MAELIS_DESK_TEST_POSTGRES")
+    if not server:
+        pytest.skip("MAELIS_DESK_TEST_POSTGRES non défini : pas de serveur PostgreSQL de test (test.sh en démarre un)")
+    with psycopg.connect(server, autocommit=True) as conn:  # an empty base
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    _fill_postgres(settings_dialog, server)
+    with qtbot.waitSignal(settings_dialog.tested, timeout=15000) as tested:
+        qtbot.keyClick(settings_dialog, "t", QtCore.Qt.KeyboardModifier.AltModifier)
+    ok, text = tested.args
+    assert ok, text
+    maelis, database = text.split("\n")
+    assert maelis.startswith("Connexion réussie : Maelis répond")
+    assert database == (f"La base partagée {server} répond ; elle est vide : "
+                        "le poste y créera ses tables à son démarrage.")
+
+
+def test_testing_the_connection_on_a_wrong_port(qtbot, settings_dialog):
+    port = _free_port()
+    _fill_postgres(settings_dialog, f"postgresql://maelis@127.0.0.1:{port}/maelis_test")
+    settings_dialog.pg_password.setText("s3cret")
+    with qtbot.waitSignal(settings_dialog.tested, timeout=15000) as tested:
+        settings_dialog.test()
+    ok, text = tested.args
+    assert not ok
+    assert text.startswith("Connexion réussie : Maelis répond")  # Maelis is fine, the database is not
+    assert (f"Base de données : Le serveur de base de données postgresql://maelis@127.0.0.1:{port}/maelis_test "
+            "ne répond pas ou refuse la connexion") in text
+    assert "s3cret" not in text
+    assert settings_dialog.test_result.text() == text
+
