@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableCellFillMode
 
 from .data import CITY, Invoice
 
@@ -86,10 +87,14 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     pdf.cell(width / 2, 8, _printable(_CITY_TITLE))
     text(16, "B")
     pdf.cell(width / 2, 8, "FACTURE", align="R", new_x="LMARGIN", new_y="NEXT")
-    text(10, "", _MUTED)
-    pdf.cell(width / 2, 6, _printable(f"Régie {invoice.regie.code} – {invoice.regie.libelle}"))
+    row = pdf.get_y()
     text(10, "B")
-    pdf.cell(width / 2, 6, _printable(f"N° {invoice.id}"), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_xy(pdf.l_margin + width * 0.6, row)
+    pdf.cell(width * 0.4, 6, _printable(f"N° {invoice.id}"), align="R")
+    text(10, "", _MUTED)
+    pdf.set_xy(pdf.l_margin, row)  # a long régie label wraps under itself, left of the number
+    pdf.multi_cell(width * 0.6, 6, _printable(f"Régie {invoice.regie.code} – {invoice.regie.libelle}"),
+                   new_x="LMARGIN", new_y="NEXT")
     text(9, "", _MUTED)
     pdf.cell(width / 2, 5, _printable("Hôtel de ville – place du Capitole – 31000 TOULOUSE"))
     pdf.cell(width / 2, 5, _printable(f"Référence interne : {invoice.num}"), align="R",
@@ -103,7 +108,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     # Payer block on the right, invoice facts on the left.
     top = pdf.get_y()
     text(13, "B")
-    pdf.multi_cell(width * 0.55, 7, _printable(invoice.libelle), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width * 0.55, 7, _printable(invoice.libelle), align="L", new_x="LMARGIN", new_y="NEXT")
     text(10)
     for label, value in (
         ("Famille n°", str(invoice.family)),
@@ -125,44 +130,39 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         lines.append(f"{address.zipcode} {address.town}")
     pdf.set_fill_color(*_SHADE)
     text(10, "B")
-    pdf.multi_cell(width * 0.4, 6, _printable("\n".join(lines)), fill=True, padding=3,
+    pdf.multi_cell(width * 0.4, 6, _printable("\n".join(lines)), fill=True, padding=3, align="L",
                    new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(max(left_bottom, pdf.get_y()) + 8)
 
-    # Lines.
+    # Lines: a table whose cells wrap (a long label or beneficiary is never cut) and that
+    # goes on to a next page, headings repeated, when an invoice has many lines.
+    pdf.set_auto_page_break(auto=True, margin=22)
     columns = (
-        ("Désignation", 0.36, "L"),
-        ("Bénéficiaire", 0.28, "L"),
-        ("Quantité", 0.11, "R"),
-        ("Prix unitaire", 0.12, "R"),
-        ("Montant", 0.13, "R"),
+        ("Désignation", 0.36, "LEFT"),
+        ("Bénéficiaire", 0.28, "LEFT"),
+        ("Quantité", 0.11, "RIGHT"),
+        ("Prix unitaire", 0.12, "RIGHT"),
+        ("Montant", 0.13, "RIGHT"),
     )
-    pdf.set_fill_color(*_ACCENT)
-    text(9, "B", (255, 255, 255))
-    for title, share, align in columns:
-        pdf.cell(width * share, 8, _printable(title), align=align, fill=True, border=0)
-    pdf.ln(8)
-    pdf.set_fill_color(*_SHADE)
-    for index, line in enumerate(invoice.lines):
-        text(9)
-        fill = index % 2 == 1
-        period = ""
-        if line.date_start and line.date_end:
-            period = f" ({format_date(line.date_start)} au {format_date(line.date_end)})"
-        values = (
-            line.libelle,
-            line.name or "",
-            format_quantity(line.quantity),
-            format_amount(line.unit_price),
-            format_amount(line.amount),
-        )
-        for (_, share, align), value in zip(columns, values, strict=True):
-            pdf.cell(width * share, 7, _printable(value), align=align, fill=fill)
-        pdf.ln(7)
-        if period:
-            text(7, "", _MUTED)
-            pdf.cell(width, 4, _printable(period.strip()), fill=fill)
-            pdf.ln(4)
+    text(9)
+    headings = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=_ACCENT)
+    with pdf.table(width=width, col_widths=[share for _, share, _ in columns],
+                   text_align=[align for _, _, align in columns], headings_style=headings,
+                   cell_fill_color=_SHADE, cell_fill_mode=TableCellFillMode.EVEN_ROWS,
+                   borders_layout="NONE", line_height=5, padding=(1.2, 1), first_row_as_headings=True,
+                   repeat_headings=1) as table:
+        table.row([_printable(title) for title, _, _ in columns])
+        for line in invoice.lines:
+            label = line.libelle
+            if line.date_start and line.date_end:
+                label += f"\n({format_date(line.date_start)} au {format_date(line.date_end)})"
+            table.row([_printable(value) for value in (
+                label,
+                line.name or "",
+                format_quantity(line.quantity),
+                format_amount(line.unit_price),
+                format_amount(line.amount),
+            )])
     pdf.set_draw_color(*_MUTED)
     pdf.set_line_width(0.2)
     pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.l_margin + width, pdf.get_y() + 1)
