@@ -9,10 +9,14 @@ focus and stacking are those a cashier gets. After each key the script waits
 for what the cashier would see (no fixed sleeps as checks), and writes a
 screenshot of the whole screen (`import -window root`) numbered by step.
 
-Steps: search « Lefèvre », open the family, F9, pay in cash (amount given,
+Steps: search « Lefèvre », open the family, F9 with the till not open yet
+(the desk offers to open it: Enter), the float counted by denomination (2 × 20 €,
+1 × 10 €), Enter, and the payment dialog follows; pay in cash (amount given,
 change), confirm, Ctrl+P for the receipt viewer (on top, focused), Ctrl+P to
 print, the print dialog to a PDF file, the file read back; close; an
-invoice's PDF (Ctrl+D) printed the same way; F1; Ctrl+Shift+T; Ctrl+Q.
+invoice's PDF (Ctrl+D) printed the same way; F1; Ctrl+Shift+T; the close
+(Ctrl+Shift+Z): the cash counted by denomination 2 € short, its comment, the
+confirmation, the Z report on top, printed to a file and read back; Ctrl+Q.
 
 Fails (exit 1) on any Qt warning, any logged error or traceback, any step that
 does not happen; a screenshot ECHEC-….png shows the screen at that moment.
@@ -34,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's maelis_desk, not another one installed in the venv
 STEP_TIMEOUT = 30.0  # seconds a step may take before the flow is declared broken
 
 
@@ -195,6 +200,16 @@ def choose_file_printer(flow: Flow, dialog, path: Path) -> None:
     flow.wait("le nom du fichier tapé", lambda: edit.text() == str(path))
 
 
+def cash_pieces(amount: Decimal) -> dict[int, int]:
+    """The fewest notes and coins for an amount: {cents: how many}."""
+    from maelis_desk.domain_day import DENOMINATIONS
+
+    left, pieces = int(amount * 100), {}
+    for cents in DENOMINATIONS:
+        pieces[cents], left = divmod(left, cents)
+    return pieces
+
+
 def run(flow: Flow, app) -> None:
     from PySide6.QtPdf import QPdfDocument
     from PySide6.QtWidgets import QApplication
@@ -205,19 +220,22 @@ def run(flow: Flow, app) -> None:
     from maelis_desk.ui.main_window import MainWindow
     from maelis_desk.ui.payment_dialog import PaymentDialog
     from maelis_desk.ui.pdf_dialog import PdfDialog
+    from maelis_desk.domain_day import DENOMINATIONS
+    from maelis_desk.ui.session_dialogs import CloseDialog, OpenSessionDialog
 
     printed = Path(tempfile.mkdtemp(prefix="maelis-x-print-"))
     settings = config.load_settings({"operator": "Martine Dupont"})
     with launcher.open_desk(settings) as desk:
         try:
-            if desk.day.current() is None:  # taking money needs the desk's cash session of today
-                desk.day.open_session(Decimal("50.00"))
             window = MainWindow(desk, desk.settings)
             window.show_on_screen()
 
             flow.step("démarrage")
             flow.wait("la fenêtre active, le curseur dans la recherche",
                       lambda: active(window) and window.search_pane.edit.hasFocus())
+            flow.wait("l'état de la caisse dans la barre d'état", lambda: window.caisse.state is not None)
+            if window.caisse.state.session is not None:
+                raise FlowFailed("la caisse est déjà ouverte sur ce poste neuf")
             flow.grab("demarrage")
 
             flow.step("recherche")
@@ -242,8 +260,31 @@ def run(flow: Flow, app) -> None:
                 raise FlowFailed(f"la famille n° {number} n'a rien à payer")
             flow.grab("famille")
 
-            flow.step("F9 : encaisser")
+            flow.step("F9 sans caisse ouverte")
             flow.key("F9")
+            flow.wait("la proposition d'ouvrir la caisse", lambda: QApplication.activeWindow() is not None
+                      and QApplication.activeWindow().objectName() == "sessionGateBox")
+            flow.grab("f9-caisse-fermee")
+            flow.key("Return")  # « Ouvrir la caisse… »
+
+            flow.step("ouvrir la caisse")
+            flow.wait("l'ouverture de la caisse au premier plan",
+                      lambda: isinstance(QApplication.activeWindow(), OpenSessionDialog))
+            opening: OpenSessionDialog = QApplication.activeWindow()
+            flow.wait("le curseur sur les billets de 500 €", lambda: opening.grid.first.hasFocus())
+            flow.key("Tab", "Tab", "Tab", "Tab")  # 200, 100, 50, 20 €
+            flow.wait("les billets de 20 €", lambda: opening.grid.spins[2000].hasFocus())
+            flow.type("2")
+            flow.key("Tab")
+            flow.type("1")  # 10 €
+            flow.wait("le fond compté : 50,00 €", lambda: opening.grid.count().total == Decimal("50.00")
+                      and "50,00" in opening.count_total.text())
+            flow.grab("ouvrir-la-caisse")
+            flow.key("Return")
+            flow.wait("la caisse ouverte", lambda: desk.day.current() is not None)
+            flow.wait("la barre d'état le dit", lambda: "Caisse ouverte depuis" in window.caisse.label.text())
+
+            flow.step("F9 : encaisser")
             flow.wait("la fenêtre d'encaissement au premier plan",
                       lambda: isinstance(QApplication.activeWindow(), PaymentDialog))
             dialog: PaymentDialog = QApplication.activeWindow()
@@ -319,6 +360,51 @@ def run(flow: Flow, app) -> None:
             flow.key("Escape")
             flow.wait("retour à la fenêtre du poste", lambda: active(window))
 
+            flow.step("arrêté de caisse")
+            flow.key("ctrl+shift+z")
+            flow.wait("l'arrêté de caisse au premier plan", lambda: isinstance(QApplication.activeWindow(), CloseDialog))
+            closing_dialog: CloseDialog = QApplication.activeWindow()
+            flow.wait("l'attendu lu", lambda: closing_dialog.next_button.isEnabled())
+            expected = closing_dialog.expected.cash
+            if expected != Decimal("50.00") + record.amount:
+                raise FlowFailed(f"espèces attendues {expected}, pas 50,00 + {record.amount}")
+            pieces = cash_pieces(expected - 2)  # 2 € short: the difference needs its comment
+            flow.wait("le curseur sur les billets de 500 €", lambda: closing_dialog.grid.first.hasFocus())
+            for cents in DENOMINATIONS:
+                if pieces.get(cents):
+                    flow.type(str(pieces[cents]))
+                flow.key("Tab")
+            comment = closing_dialog.lines["cash"].comment
+            flow.wait("les espèces comptées, le curseur au commentaire de l'écart",
+                      lambda: closing_dialog.grid.count().total == expected - 2 and comment.hasFocus())
+            flow.key("Return")
+            flow.wait("l'écart refusé sans commentaire", lambda: "commentaire est obligatoire"
+                      in closing_dialog.error.text())
+            flow.grab("arrete-ecart-sans-commentaire")
+            flow.type("Erreur de rendu de monnaie")
+            flow.wait("le commentaire tapé", lambda: comment.text() == "Erreur de rendu de monnaie")
+            flow.grab("arrete-de-caisse")
+            flow.key("Return")
+            flow.wait("la confirmation de l'arrêté", lambda: closing_dialog.stack.currentIndex() == closing_dialog.CONFIRM)
+            flow.grab("arrete-confirmation")
+            flow.key("Return")
+            flow.wait("le rapport Z au premier plan", lambda: isinstance(QApplication.activeWindow(), PdfDialog)
+                      and QApplication.activeWindow().windowTitle().startswith("Rapport Z")
+                      and QApplication.activeWindow().document.status() == QPdfDocument.Status.Ready)
+            closing = desk.day.closing_by_z(int(QApplication.activeWindow().windowTitle().split("n° ")[1]))
+            if closing is None or closing.comments.get("cash") != "Erreur de rendu de monnaie":
+                raise FlowFailed(f"l'arrêté enregistré ne dit pas l'écart et son commentaire : {closing}")
+            flow.grab("rapport-z")
+            flow.key("ctrl+p")
+            viewer, pages, text = print_to_file(flow, printed / "rapport-z.pdf", "rapport-z")
+            if f"Rapport Z n° {closing.z_number}" not in text or "Erreur de rendu de monnaie" not in text:
+                raise FlowFailed(f"le rapport Z imprimé ne dit pas son numéro et l'écart : {text[:300]}")
+            print(f"   rapport Z imprimé : {pages} page(s), n° {closing.z_number}", flush=True)
+            flow.key("Escape")
+            flow.wait("retour à la fenêtre du poste", lambda: active(window))
+            flow.wait("la barre d'état : caisse fermée", lambda: window.caisse.label.text().endswith("Caisse fermée"))
+            flow.grab("caisse-fermee")
+
             flow.step("quitter")
             flow.key("ctrl+q")
             flow.pump(0.5)
@@ -350,7 +436,7 @@ def main() -> int:
     for var in ("MAELIS_DESK_URL", "MAELIS_DESK_USER", "MAELIS_DESK_PASSWORD", "MAELIS_DESK_DATABASE",
                 "MAELIS_DESK_OFFLINE"):
         os.environ.pop(var, None)
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT))  # this checkout's maelis_desk, not another one installed in the venv
 
     from PySide6.QtCore import qInstallMessageHandler
 
