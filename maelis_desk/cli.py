@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"maelis-desk {__version__}")
+    parser.add_argument("--version", action="version", version=f"maelis-desk {__version__}",
+                        help="afficher la version de Maelis Desk et quitter")
     parser.add_argument("--self-check", metavar="FAMILLE", type=positive_int,
                         help="sans commande : la fenêtre s'ouvre, vérifie d'elle-même traductions, icône, style, "
                              "la famille FAMILLE lue depuis Maelis et le PDF d'une de ses factures, puis se "

@@ -11,7 +11,8 @@ import pytest
 from maelis_desk.cli import build_parser
 
 ENGLISH = ("usage:", "positional arguments", "optional arguments", "show this help", "invalid choice",
-           "the following arguments", "expected one argument", "unrecognized arguments", "error:")
+           "the following arguments", "expected one argument", "unrecognized arguments", "error:",
+           "version number", "and exit")
 
 
 def _subparsers(parser: argparse.ArgumentParser):
