@@ -25,13 +25,6 @@ _NAME_SEPARATORS = re.compile("[\\s'\u2019-]+")
 CENT = Decimal("0.01")
 
 
-def money(value: Decimal | int | str) -> Decimal:
-    """A Decimal rounded to the cent (half-up, like a till)."""
-    from decimal import ROUND_HALF_UP
-
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 #: The largest figure the desk takes from Maelis: ten million euros less a
 #: cent. No régie invoice comes near it; anything above is a broken answer,
 #: and the bound keeps every figure inside what Decimal formatting, integer
