@@ -43,10 +43,13 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024 * 1024  # a 64 MiB answer is not an invoice list any more
 #: XML elements an answer may hold. zeep turns each into Python objects
-#: (~16 times the answer's size in all: 60,000 invoices, 38 MB, cost 604 MB),
+#: (~17 times the answer's size in all: 60,000 invoices, 38 MB, cost 604 MB),
 #: so the size cap alone does not bound a read: past this count (~4,500
-#: invoices, ~50 MB to read; a family has a few dozen invoices) the answer
-#: is refused before zeep sees it. Big texts (a PDF) cost a few times their size.
+#: invoices, 2.8 MB; a family has a few dozen invoices) the answer is refused
+#: before zeep sees it. readInvoices, the only long list, is moreover read one
+#: `<return>` at a time (client._call_streamed): its largest answer costs ~4
+#: times its size (tests/perf/bench_memory.py). Big texts (a PDF) cost a few
+#: times their size.
 MAX_ELEMENTS = 100_000
 _CHUNK = 64 * 1024
 MAX_REDIRECTS = 3
