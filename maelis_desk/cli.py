@@ -31,6 +31,7 @@ from .formatting import AmountError, os_error_fr, parse_amount
 from .services.errors import (EXIT_AUTH, EXIT_RECORDED_BUT, EXIT_REFUSED, DeskError, PaymentRefused, as_desk_error,
                              from_store)
 from .services.health import State
+from .services.modes import Kind, detail_options
 from .services.payments import MODE_LABELS, Mode, PaymentRequest
 
 
@@ -147,13 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(répétable, dans l'ordre d'imputation)")
     p.add_argument("--amount", metavar="MONTANT", required=True, help="montant, par exemple 12,50")
     p.add_argument("--mode", required=True, choices=[m.value for m in Mode])
-    p.add_argument("--cheque-number", metavar="NUMERO")
-    p.add_argument("--bank", metavar="BANQUE")
-    p.add_argument("--drawer", metavar="TIREUR", help="tireur du chèque s'il n'est pas le payeur")
-    p.add_argument("--card-reference", metavar="REF", help="n° d'autorisation ou de ticket carte")
-    p.add_argument("--transfer-reference", metavar="REF")
-    p.add_argument("--reference", metavar="REF", help="référence des titres CESU / ANCV")
-    p.add_argument("--cash-given", metavar="MONTANT", help="somme remise en espèces (calcule la monnaie)")
+    for detail, modes in detail_options().values():  # each mode's fields, from services/modes.py
+        p.add_argument(detail.option, dest=detail.key, metavar=detail.metavar,
+                       help=f"{detail.help} (--mode {', '.join(m.value for m in modes)})")
     p.add_argument("--receipt", metavar="FICHIER", help="enregistrer aussi la quittance PDF")
     p.add_argument("--no-transmit", action="store_true", help="ne pas tenter l'envoi à Maelis maintenant")
     p.add_argument("--request-id", metavar="CLE", help="clé d'idempotence, pour les scripts qui réessaient : un "
@@ -383,10 +380,19 @@ def payment_json(record) -> dict[str, Any]:
     }
 
 
+def pay_details(args) -> dict:
+    """The modes' fields given to `pay` (services/modes.py); a sum handed over is read in French decimals."""
+    details = {}
+    for key, (detail, _modes) in detail_options().items():
+        value = getattr(args, key, None)
+        details[key] = parse_amount(value) if detail.kind is Kind.TENDERED and value else value
+    return details
+
+
 def cmd_pay(desk, args) -> int:
     try:
         amount = parse_amount(args.amount)
-        cash_given = parse_amount(args.cash_given) if args.cash_given else None
+        details = pay_details(args)
     except AmountError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -399,15 +405,7 @@ def cmd_pay(desk, args) -> int:
         invoices=invoices,
         amount=amount,
         mode=Mode(args.mode),
-        details={
-            "cheque_number": args.cheque_number,
-            "bank": args.bank,
-            "drawer": args.drawer,
-            "card_reference": args.card_reference,
-            "transfer_reference": args.transfer_reference,
-            "reference": args.reference,
-            "cash_given": cash_given,
-        },
+        details=details,
         request_id=args.request_id,
     )
     try:

@@ -11,49 +11,23 @@ Maelis or from the cache alike.
 
 from __future__ import annotations
 
-import enum
 import logging
-import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ..domain import ZERO, Action, Invoice, PaymentState, desk_code_from
-from ..formatting import AmountError, desk_tz, euros, parse_amount
+from ..formatting import desk_tz, euros
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
 from .errors import PaymentRefused, from_store
 from .failpoints import failpoint
+# The modes and their fields have their own module; these names are still read from here.
+from .modes import CASH_LIMIT, MODE_LABELS, MODES, Mode, ModeField, ModeSpec, check_details  # noqa: F401
 from .operators import OperatorService, PermissionDenied
 
 log = logging.getLogger(__name__)
-
-#: the legal cap on a cash payment of public revenue, per payment
-CASH_LIMIT = Decimal("300.00")
-
-
-class Mode(str, enum.Enum):
-    ESPECES = "especes"
-    CHEQUE = "cheque"
-    CARTE = "carte"
-    VIREMENT = "virement"
-    CESU = "cesu"
-    ANCV = "ancv"
-
-    @property
-    def label_fr(self) -> str:
-        return MODE_LABELS[self]
-
-
-MODE_LABELS = {
-    Mode.ESPECES: "Espèces",
-    Mode.CHEQUE: "Chèque",
-    Mode.CARTE: "Carte bancaire",
-    Mode.VIREMENT: "Virement",
-    Mode.CESU: "CESU",
-    Mode.ANCV: "Chèques vacances (ANCV)",
-}
 
 _BASIC = [Mode.ESPECES, Mode.CHEQUE, Mode.CARTE, Mode.VIREMENT]
 # What a régie's founding act usually accepts, guessed from its label; a
@@ -87,8 +61,7 @@ class PaymentRequest:
     invoices: list[int]  # in the order the amount is applied
     amount: Decimal
     mode: Mode
-    details: dict[str, Any] = field(default_factory=dict)
-    # cheque_number, bank, drawer | card_reference | transfer_reference | cash_given | reference
+    details: dict[str, Any] = field(default_factory=dict)  # the mode's fields (services/modes.py: MODES)
     request_id: str | None = None  # idempotency key (`pay --request-id`): the same key records once
 
 
@@ -106,55 +79,6 @@ def allocate(invoices: list[Invoice], amount: Decimal) -> list[tuple[Invoice, De
 def remaining_after(invoices: list[Invoice], amount: Decimal) -> Decimal:
     """What the family still owes on these invoices once `amount` is spread over them."""
     return sum((inv.remaining - share for inv, share in allocate(invoices, amount)), ZERO)
-
-
-def check_details(mode: Mode, amount: Decimal, details: dict[str, Any]) -> dict[str, Any]:
-    """The mode's own rules; returns the cleaned details to record."""
-    clean: dict[str, Any] = {}
-    text = {k: (str(v).strip() if v is not None else "") for k, v in details.items()}
-    if mode is Mode.ESPECES:
-        if amount > CASH_LIMIT:
-            raise PaymentRefused(
-                f"Paiement en espèces refusé au-delà de {euros(CASH_LIMIT)} par paiement "
-                "(plafond légal des recettes publiques) : proposez un autre moyen de paiement.",
-                "amount",
-            )
-        given = details.get("cash_given")
-        if given not in (None, ""):
-            if not isinstance(given, Decimal):
-                try:
-                    given = parse_amount(str(given))
-                except AmountError as exc:
-                    raise PaymentRefused(f"Somme remise : {exc}", "cash_given") from None
-            if given < amount:
-                raise PaymentRefused(
-                    f"La somme remise ({euros(given)}) est inférieure au montant ({euros(amount)}).", "cash_given"
-                )
-            clean["cash_given"] = f"{given:.2f}"
-            clean["change"] = f"{given - amount:.2f}"
-    elif mode is Mode.CHEQUE:
-        number = re.sub(r"\s", "", text.get("cheque_number", ""))
-        if not number:
-            raise PaymentRefused("Le numéro du chèque est obligatoire.", "cheque_number")
-        if not re.fullmatch(r"[0-9A-Za-z]{1,20}", number):
-            raise PaymentRefused("Numéro de chèque invalide (chiffres et lettres seulement).", "cheque_number")
-        clean["cheque_number"] = number
-        if text.get("bank"):
-            clean["bank"] = text["bank"][:100]
-        if text.get("drawer"):
-            clean["drawer"] = text["drawer"][:100]
-    elif mode is Mode.CARTE:
-        if not text.get("card_reference"):
-            raise PaymentRefused("Saisissez le numéro d'autorisation ou la référence du ticket carte.",
-                                 "card_reference")
-        clean["card_reference"] = text["card_reference"][:64]
-    elif mode is Mode.VIREMENT:
-        if not text.get("transfer_reference"):
-            raise PaymentRefused("Saisissez la référence du virement.", "transfer_reference")
-        clean["transfer_reference"] = text["transfer_reference"][:64]
-    elif text.get("reference"):
-        clean["reference"] = text["reference"][:64]  # CESU / ANCV voucher numbers
-    return clean
 
 
 def check_invoices(request: PaymentRequest, invoices: list[Invoice]) -> None:

@@ -249,8 +249,8 @@ class PaymentDialog(QDialog):
         self.mode = QComboBox()
         self.mode.setObjectName("paymentMode")
         for mode in self.modes:
-            self.mode.addItem(MODE_LABELS[mode], mode)
-        refused = [MODE_LABELS[m] for m in Mode if m not in self.modes]
+            self.mode.addItem(mode.spec.label, mode)
+        refused = [m.spec.label for m in Mode if m not in self.modes]
         self.mode.setToolTip(
             "Modes acceptés par l'acte constitutif de la régie"
             + (f" (refusés ici : {', '.join(refused)})" if refused else "")
@@ -265,28 +265,19 @@ class PaymentDialog(QDialog):
         self.field_pages: dict[Mode, int] = {}
         self.change_label = QLabel()
         self.change_label.setObjectName("changeLabel")
-        pages = {
-            Mode.ESPECES: [("cash_given", "Somme &remise (€) :", "ex. 50 — pour calculer la monnaie")],
-            Mode.CHEQUE: [("cheque_number", "N° du &chèque (obligatoire) :", "ex. 1234567"),
-                          ("bank", "&Banque :", ""),
-                          ("drawer", "&Tireur, s'il n'est pas le payeur :", "")],
-            Mode.CARTE: [("card_reference", "N° d'&autorisation ou de ticket :", "")],
-            Mode.VIREMENT: [("transfer_reference", "&Référence du virement :", "")],
-            Mode.CESU: [("reference", "N° des &titres CESU :", "facultatif")],
-            Mode.ANCV: [("reference", "N° des &chèques vacances :", "facultatif")],
-        }
-        for mode in self.modes:
+        for mode in self.modes:  # each mode's own fields, from its entry in services/modes.py
+            spec = mode.spec
             page_widget = QWidget()
             page_form = QFormLayout(page_widget)
             page_form.setContentsMargins(0, 0, 0, 0)
-            for key, text, hint in pages[mode]:
+            for detail in spec.fields:
                 edit = QLineEdit()
-                edit.setObjectName(f"field_{mode.value}_{key}")
-                edit.setPlaceholderText(hint)
+                edit.setObjectName(f"field_{mode.value}_{detail.key}")
+                edit.setPlaceholderText(detail.hint)
                 edit.textEdited.connect(self._check)
-                page_form.addRow(text, edit)
-                self.field_edits[f"{mode.value}.{key}"] = edit
-            if mode is Mode.ESPECES:
+                page_form.addRow(detail.label, edit)
+                self.field_edits[f"{mode.value}.{detail.key}"] = edit
+            if spec.gives_change:
                 page_form.addRow("Monnaie à rendre :", self.change_label)
             self.field_pages[mode] = self.fields.addWidget(page_widget)
         layout.addWidget(self.fields)
@@ -343,11 +334,12 @@ class PaymentDialog(QDialog):
         self._check()
 
     def _details(self, mode: Mode) -> dict:
+        """The mode's fields as typed (a sum handed over read in French decimals); empty ones left out."""
         details = {}
-        for key, edit in self.field_edits.items():
-            owner, name = key.split(".")
-            if owner == mode.value and edit.text().strip():
-                details[name] = edit.text().strip()
+        for detail in mode.spec.fields:
+            text = self.field_edits[f"{mode.value}.{detail.key}"].text().strip()
+            if text:
+                details[detail.key] = detail.typed(text)
         return details
 
     def request(self) -> PaymentRequest:
@@ -357,11 +349,6 @@ class PaymentDialog(QDialog):
             raise PaymentRefused("Cette régie n'a aucun mode de paiement configuré.", "mode")
         amount = parse_amount(self.amount.text())
         details = self._details(mode)
-        if "cash_given" in details:
-            try:
-                details["cash_given"] = parse_amount(details["cash_given"])
-            except AmountError as exc:
-                raise PaymentRefused(f"Somme remise : {exc}", "cash_given") from None
         chosen = self.table.chosen()
         request = PaymentRequest(self.family.number, self.regie.code, [i.number for i in chosen], amount, mode,
                                  details)
@@ -379,8 +366,8 @@ class PaymentDialog(QDialog):
             return False
         self.error.setText("")
         self._error_field = None
-        if request.mode is Mode.ESPECES and "cash_given" in request.details:
-            clean = check_details(request.mode, request.amount, request.details)
+        clean = check_details(request.mode, request.amount, request.details)
+        if "change" in clean:
             self.change_label.setText(f"<b>{euros(Decimal(clean['change']))}</b>")
         else:
             self.change_label.setText("—")

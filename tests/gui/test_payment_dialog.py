@@ -282,3 +282,73 @@ def test_after_recording_one_key_prints_the_receipt_over_the_dialog(qtbot, windo
     assert receipt.isVisible() and receipt.parentWidget() is window  # it outlives the payment dialog
     assert dialog.record.receipt in receipt.windowTitle()
     receipt.close()
+
+
+def _pay_help() -> str:
+    from maelis_desk import cli
+
+    pay = next(action for action in cli.build_parser()._subparsers._group_actions)._name_parser_map["pay"]
+    return " ".join(pay.format_help().split())
+
+
+def test_every_field_of_the_modes_table_is_in_the_dialog_and_the_cli(qtbot, desk, opened):
+    """The dialog's per-mode form and the CLI's `pay` options are both made from services/modes.py."""
+    from maelis_desk.services.modes import MODES
+
+    view, regie = opened
+    dialog = make_dialog(qtbot, desk, view, regie)
+    assert dialog.modes and [dialog.mode.itemText(i) for i in range(dialog.mode.count())] == [
+        MODES[m].label for m in dialog.modes]
+    for mode in dialog.modes:
+        page = dialog.fields.widget(dialog.field_pages[mode])
+        for detail in MODES[mode].fields:
+            edit = dialog.field_edits[f"{mode.value}.{detail.key}"]
+            assert page.layout().labelForField(edit).text() == detail.label
+            assert edit.placeholderText() == detail.hint
+    help_text = _pay_help()
+    for spec in MODES.values():
+        for detail in spec.fields:
+            assert f"{detail.option} {detail.metavar} {detail.help} (--mode " in help_text
+
+
+def test_a_mode_written_in_the_table_appears_in_the_dialog_and_the_cli(qtbot, desk, opened, monkeypatch):
+    """An entry of the table (label, fields, rules) is all the dialog, the CLI and the rules know of a mode:
+    here the transfer becomes an « administrative mandate » with a required number of its own."""
+    from maelis_desk import cli
+    from maelis_desk.services import modes
+
+    mandate = modes.ModeSpec(Mode.VIREMENT, "Mandat administratif", (
+        modes.ModeField("mandate_number", "N° du &mandat :", "n° du mandat administratif", metavar="MANDAT",
+                        hint="ex. M-2026-12", missing="Saisissez le numéro du mandat."),
+    ))
+    monkeypatch.setattr(modes, "MODES", {**modes.MODES, Mode.VIREMENT: mandate})
+
+    # the CLI: its option, its help, its value in the request's details; the old one is gone
+    help_text = _pay_help()
+    assert "--mandate-number MANDAT n° du mandat administratif (--mode virement)" in help_text
+    assert "--transfer-reference" not in help_text
+    args = cli.build_parser().parse_args(["pay", str(FAMILY), "--regie", "102", "--invoice", "8", "--amount", "1",
+                                          "--mode", "virement", "--mandate-number", "M-42"])
+    assert cli.pay_details(args)["mandate_number"] == "M-42"
+
+    # the dialog: the label in the list of modes, the field on its page, the rule as one types, the record
+    view, regie = opened
+    dialog = make_dialog(qtbot, desk, view, regie)
+    assert "virement.transfer_reference" not in dialog.field_edits
+    dialog.mode.setFocus()
+    while dialog.mode.currentText() != "Mandat administratif":
+        assert dialog.mode.currentIndex() < dialog.mode.count() - 1, "the table's label is not in the list"
+        qtbot.keyClick(dialog.mode, Qt.Key.Key_Down)
+    edit = dialog.field_edits["virement.mandate_number"]
+    assert dialog.fields.currentWidget().layout().labelForField(edit).text() == "N° du &mandat :"
+    assert edit.placeholderText() == "ex. M-2026-12"
+    assert dialog.error.text() == "Saisissez le numéro du mandat."
+    qtbot.keyClick(dialog.mode, Qt.Key.Key_Return)
+    assert dialog.stack.currentIndex() == dialog.FORM and dialog.focusWidget() is edit
+    qtbot.keyClicks(edit, " M-42 ")
+    assert dialog.error.text() == ""
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert dialog.stack.currentIndex() == dialog.CONFIRM
+    with qtbot.waitSignal(dialog.recorded, timeout=10000) as blocker:
+        qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
+    assert blocker.args[0].mode == "virement" and blocker.args[0].details == {"mandate_number": "M-42"}
