@@ -209,7 +209,8 @@ def docket_columns(docket: Docket) -> list[tuple[str, str]]:
     return [("Quittance", "receipt"), ("Date", "date"), ("Payeur", "payer"), ("Montant", "amount")]
 
 
-def _line_value(line, key: str) -> str:
+def line_value(line, key: str) -> str:
+    """A docket line's cell as the documents (and the window) show it."""
     if key == "receipt":
         return line.receipt
     if key == "date":
@@ -243,7 +244,7 @@ def docket_pdf(docket: Docket, *, city: str = "Ville") -> bytes:
     pdf.ln(3)
     cols = docket_columns(docket)
     widths = {"amount": 28, "receipt": 50, "date": 24, "cheque_number": 30, "bank": 42}
-    table = [[str(i)] + [_line_value(line, key) for _title, key in cols] for i, line in enumerate(docket.lines, 1)]
+    table = [[str(i)] + [line_value(line, key) for _title, key in cols] for i, line in enumerate(docket.lines, 1)]
     table.append(["", "Total"] + [""] * (len(cols) - 2) + [euros(docket.total)])
     pdf.table([("N°", 10, "R")] + [(t, widths.get(k, 0), "R" if k == "amount" else "L") for t, k in cols], table,
               bold_last=True)
@@ -268,7 +269,7 @@ def _docket_rows(docket: Docket) -> tuple[list[str], list[list]]:
         values = [_docket_title(docket), docket.regie, docket.type.label_fr, i, fr_date(line.created_at),
                   line.family]
         for _title, key in cols:
-            values.append(line.amount if key == "amount" else _line_value(line, key))
+            values.append(line.amount if key == "amount" else line_value(line, key))
         rows.append(values)
     return header, rows
 

@@ -41,6 +41,7 @@ from .outbox_dialog import OUTBOX_TITLE, OutboxDialog
 from .payment_dialog import PaymentDialog
 from .pdf_dialog import PdfDialog, invoice_dialog
 from .search_pane import SearchPane
+from . import docket_dialogs
 from .session_dialogs import CaisseActions
 from .settings_dialog import SettingsDialog
 from .shortcuts import WIDGET_KEYS, help_html, keys_fr, payment_rows, window_rows
@@ -301,6 +302,7 @@ class MainWindow(QMainWindow):
         family_menu.addAction(self.pay_action)
         family_menu.addAction(self.outbox_action)
         bar.addMenu(self.caisse.menu())
+        bar.addMenu(docket_dialogs.install(self))  # « Régie » : bordereaux, relevé mensuel (self.regie_docs)
         view_menu = bar.addMenu("Affic&hage")
         view_menu.addAction(self.next_regie_action)
         view_menu.addAction(self.prev_regie_action)
