@@ -25,8 +25,10 @@ its own launch time. The marks, in order:
 `MAELIS_DESK_STARTUP_PROBE=open:N` then also opens family N and adds
 `opened` (MainWindow.family_shown) and `opened_painted` (the next paint
 processed, then the loop idle) before quitting, to measure the peak memory
-with a family on screen. The line ends with `peak_rss_kb=`: the process' peak
-resident memory (VmHWM) when it reports.
+with a family on screen. The line ends with `cpu_usable=`: the CPU time of the
+process (user + system, all its threads) from its start to `usable`, steadier than
+wall-clock on a loaded machine; and `peak_rss_kb=`: the process' peak resident
+memory (VmHWM) when it reports.
 """
 
 from __future__ import annotations
@@ -66,11 +68,14 @@ class StartupProbe(QObject):
         super().__init__()
         self.open_number = int(spec.split(":", 1)[1]) if spec.startswith("open:") else None
         self.marks: list[tuple[str, float]] = []
+        self.cpu_usable: float | None = None
         self._window = None
         self._waiting_paint: str | None = None  # the mark the next paint leads to
 
     def mark(self, name: str) -> None:
         self.marks.append((name, time.monotonic()))
+        if name == "usable":
+            self.cpu_usable = time.process_time()  # every thread's, from the process' start
 
     def watch(self, window) -> None:
         """Called right after window.show_on_screen()."""
@@ -114,5 +119,6 @@ class StartupProbe(QObject):
 
     def report(self) -> None:
         marks = " ".join(f"{name}={value:.6f}" for name, value in self.marks)
-        sys.stdout.write(f"{PREFIX} {marks} peak_rss_kb={peak_rss_kb()}\n")
+        cpu = f" cpu_usable={self.cpu_usable:.6f}" if self.cpu_usable is not None else ""
+        sys.stdout.write(f"{PREFIX} {marks}{cpu} peak_rss_kb={peak_rss_kb()}\n")
         sys.stdout.flush()
