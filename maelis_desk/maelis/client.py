@@ -23,19 +23,19 @@ import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import requests
-import zeep
-import zeep.exceptions
 from lxml import etree
-from zeep.xsd.context import XmlParserContext
-from zeep.wsse.username import UsernameToken
 
 from ..domain import Family, Invoice, Regie
 from . import convert
 from .errors import MaelisAuthError, MaelisError, MaelisFault, MaelisProtocolError
-from .transport import MaelisTransport
+
+if TYPE_CHECKING:
+    import requests
+    import zeep.exceptions
+
+    from .transport import MaelisTransport
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,16 @@ class _BytesReader:
         return chunk
 
 
+def _zeep():
+    """zeep (with requests, urllib3 and the transport on them), imported by the client's first use:
+    ~0.1 s of the window's start-up that its first screen does not need (tests/perf/bench_startup.py)."""
+    import zeep
+    import zeep.exceptions
+    import zeep.wsse.username  # noqa: F401
+
+    return zeep
+
+
 class MaelisClient:
     """Typed access to the operations of the contract."""
 
@@ -92,18 +102,11 @@ class MaelisClient:
         self.user = user
         self._password = password
         self.timeout = timeout
-        self.transport = MaelisTransport(
-            timeout=timeout, wsdl_dir=wsdl_dir, session=session, origin_url=self.base_url
-        )
-        # strict=False: ignore fields we do not know (contract rule 2). The
-        # transport has already refused malformed XML, so lxml's recover mode
-        # that strict=False also enables never gets to "repair" a body.
-        self.settings = zeep.Settings(
-            strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=True, force_https=False,
-            # match fields by name wherever they stand, so that an unknown field
-            # in the middle of a sequence does not hide the known ones after it
-            xsd_ignore_sequence_order=True,
-        )
+        self._wsdl_dir = wsdl_dir
+        self._session = session
+        self._transport: MaelisTransport | None = None  # built with zeep's settings at the first use
+        self._settings = None
+        self._transport_lock = threading.Lock()
         self._services: dict[str, Any] = {}
         #: per service, the last failed WSDL read: (when it ended, its error)
         self._wsdl_failures: dict[str, tuple[float, MaelisError]] = {}
@@ -112,8 +115,46 @@ class MaelisClient:
     def __repr__(self) -> str:  # never show the password
         return f"MaelisClient({self.base_url!r}, user={self.user!r})"
 
+    @property
+    def transport(self) -> MaelisTransport:
+        """The HTTP transport under zeep (built, with zeep imported, at the first use)."""
+        with self._transport_lock:
+            if self._transport is None:
+                zeep = _zeep()
+                from .transport import MaelisTransport
+
+                self._transport = MaelisTransport(
+                    timeout=self.timeout, wsdl_dir=self._wsdl_dir, session=self._session, origin_url=self.base_url
+                )
+                # strict=False: ignore fields we do not know (contract rule 2). The
+                # transport has already refused malformed XML, so lxml's recover mode
+                # that strict=False also enables never gets to "repair" a body.
+                self._settings = zeep.Settings(
+                    strict=False, forbid_dtd=True, forbid_entities=True, forbid_external=True, force_https=False,
+                    # match fields by name wherever they stand, so that an unknown field
+                    # in the middle of a sequence does not hide the known ones after it
+                    xsd_ignore_sequence_order=True,
+                )
+            return self._transport
+
+    @property
+    def settings(self):
+        """zeep's settings for both services."""
+        self.transport  # noqa: B018 - builds them with the transport
+        return self._settings
+
+    def load_modules(self) -> None:
+        """Import zeep and build the transport now, calling nothing: what the first call would
+        do first. The window runs it in the background once it is usable."""
+        self.transport  # noqa: B018
+
     def close(self) -> None:
-        self.transport.session.close()
+        with self._transport_lock:
+            transport = self._transport
+        if transport is not None:
+            transport.session.close()
+        elif self._session is not None:
+            self._session.close()
 
     def credentials_fingerprint(self, salt: bytes) -> str:
         """A salted, slow digest of (URL, user, password): tells whether these
@@ -133,13 +174,14 @@ class MaelisClient:
                     # This thread queued behind an attempt that just failed:
                     # share its answer rather than wait for a timeout again.
                     raise failed[1]
+                zeep = _zeep()
                 try:
                     client = self._guard(
                         lambda: zeep.Client(
                             f"{self.base_url}/{name}?wsdl",
                             transport=self.transport,
                             settings=self.settings,
-                            wsse=UsernameToken(self.user, self._password),
+                            wsse=zeep.wsse.username.UsernameToken(self.user, self._password),
                         ),
                         what="WSDL",
                     )
@@ -154,6 +196,7 @@ class MaelisClient:
 
     def _guard(self, call: Callable[[], Any], *, what: str) -> Any:
         """Run a zeep call, turning every failure into a typed MaelisError."""
+        zeep = _zeep()
         _type_errors.errors = []
         try:
             result = call()
@@ -232,6 +275,8 @@ class MaelisClient:
         if item is None:
             raise MaelisProtocolError(f"Le WSDL de Maelis ne décrit pas la réponse de {operation}.")
         schema = client.wsdl.types
+        from zeep.xsd.context import XmlParserContext  # zeep is imported: _service above
+
         context = XmlParserContext(settings=client.settings)
         results: list = []
         _type_errors.errors = []

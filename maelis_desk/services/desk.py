@@ -113,6 +113,12 @@ class Desk:
             )
         return cls(settings, client=client)
 
+    def load_modules(self) -> None:
+        """Import now, calling nothing, what the first Maelis call needs (zeep): the window runs it
+        in the background once usable, so that neither its start nor the first family pays it."""
+        if self.client is not None:
+            self.client.load_modules()
+
     def close(self) -> None:
         if self.client is not None:
             self.client.close()

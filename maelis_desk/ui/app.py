@@ -167,6 +167,8 @@ def _run_once(app: QApplication, settings: Settings, *, self_check: int | None =
         if probe:
             probe.mark("window")
         window.show_on_screen()
+        # zeep and requests (~0.1 s) are imported by the first Maelis call: once the window is usable, ahead
+        window.family_pane.warmed_up.connect(lambda: worker.run_in_background(window, desk.load_modules))
         if probe:
             probe.watch(window)
         checker = None

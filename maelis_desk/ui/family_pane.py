@@ -449,6 +449,7 @@ class FamilyPane(QWidget):
 
     invoice_changed = Signal(object)  # the selected invoice of the current tab, or None
     invoice_activated = Signal(object)
+    warmed_up = Signal()  # warm_up's pages are built (or a family came first): the start-up work is done
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -573,6 +574,9 @@ class FamilyPane(QWidget):
 
     def _warm_step(self) -> None:
         if not self.warming_up:
+            if self._warm_target:
+                self._warm_target = 0
+                self.warmed_up.emit()
             return
         if not self._pages:
             self.content.ensurePolished()  # the header and the detail, styled once, ahead
