@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from PySide6.QtCore import QTimer
@@ -154,9 +155,10 @@ def test_startup_probe_reports_its_marks_and_quits(qapp, simulator, monkeypatch,
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(startup_probe.PREFIX))
     items = dict(item.split("=") for item in line.split()[1:])
     names = ["gui", "desk", "window", "shown", "painted", "usable", "opened", "opened_painted", "opened_idle"]
-    assert list(items) == names + ["peak_rss_kb"]
+    assert list(items) == names + ["cpu_usable", "peak_rss_kb"]
     times = [float(items[n]) for n in names]
     assert times == sorted(times)
+    assert 0 < float(items["cpu_usable"]) < time.process_time()  # this process' CPU up to `usable`, not all of it
     assert int(items["peak_rss_kb"]) > 10_000
     assert warmed and warmed[-1]  # `usable` waited for the régie pages
 
