@@ -432,6 +432,7 @@ def main() -> int:
         old.unlink()
     home = tempfile.mkdtemp(prefix="maelis-x-home-")
     os.environ["MAELIS_DESK_HOME"] = home
+    os.environ["MAELIS_DESK_LOCK_MINUTES"] = "0"  # a slow machine must not see the idle lock mid-flow
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     for var in ("MAELIS_DESK_URL", "MAELIS_DESK_USER", "MAELIS_DESK_PASSWORD", "MAELIS_DESK_DATABASE",
                 "MAELIS_DESK_OFFLINE"):

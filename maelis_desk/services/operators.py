@@ -125,6 +125,12 @@ class OperatorService:
     def locked(self) -> bool:
         return self._locked
 
+    @property
+    def present(self) -> tuple[Operator | None, bool]:
+        """Who is logged in (kept while locked) and whether the desk is locked; no database read."""
+        with self._lock:
+            return self._current, self._locked
+
     def on_change(self, callback: Callable[[Operator | None], None]) -> None:
         self._listeners.append(callback)
 

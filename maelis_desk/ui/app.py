@@ -164,6 +164,8 @@ def _run_once(app: QApplication, settings: Settings, *, self_check: int | None =
         if unattended is None and not login_dialog.start_counter(desk, desk.settings):
             return 0, False  # « Quitter » on the login screen
         window = MainWindow(desk, desk.settings)
+        if unattended is not None:
+            window.counter.no_idle_lock()  # nobody at the keyboard: the idle lock must not fire
         if probe:
             probe.mark("window")
         window.show_on_screen()

@@ -39,6 +39,7 @@ from .banner import CACHE_HEAD, CredentialsBanner
 from .family_pane import FamilyPane
 from .outbox_dialog import OUTBOX_TITLE, OutboxDialog
 from .payment_dialog import PaymentDialog
+from .operator_dialogs import CounterActions
 from .pdf_dialog import PdfDialog, invoice_dialog
 from .search_pane import SearchPane
 from . import docket_dialogs
@@ -282,12 +283,14 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = self._action("&Raccourcis clavier", ["F1"], self.show_shortcuts)
         self.about_action = self._action("À &propos de Maelis Desk", [], self.show_about)
         self.caisse = CaisseActions(self)  # the cash session: « Caisse » menu, status bar, F9's gate
+        self.counter = CounterActions(self)  # who is at the counter: lock, switch, operators, roles
         for action in (self.refresh_action, self.pdf_action, self.detail_action, self.pay_action):
             action.setEnabled(False)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&Fichier")
+        self.counter.fill_menu(file_menu)  # lock, switch operator, operators (ui/operator_dialogs.py)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)

@@ -1,0 +1,207 @@
+"""Operators in the window (issue 11 points 1 and 2): the idle lock and Ctrl+L, unlocking
+with a wrong then the right password, a payment dialog kept across a lock, switching to a
+cashier (the régisseur's actions disabled with the service's reason), the operators dialog
+(add, disable; a cashier refused), the one-person desk."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from gui_helpers import open_family
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from maelis_desk.domain import Role
+from maelis_desk.ui.login_dialog import LoginDialog
+from maelis_desk.ui.operator_dialogs import LOCKED_TITLE, ONE_PERSON_STATUS, AccountDialog, OperatorsDialog
+
+SHOTS = Path(os.environ.get("MAELIS_SHOTS", "/tmp/login2"))
+
+
+def shot(widget, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(SHOTS / f"{name}.png"))
+
+
+@pytest.fixture
+def make_window(qtbot, desk, settings):
+    from maelis_desk.ui.main_window import MainWindow
+
+    made = []
+
+    def make(lock_after: float = 10.0, login: tuple[str, str] | None = ("regie", "regie")):
+        desk.operators.seed_demo()
+        if login:
+            desk.operators.login(*login)
+        win = MainWindow(desk, replace(settings, lock_after=lock_after))
+        win.resize(1280, 800)
+        win.show()
+        qtbot.waitExposed(win)
+        made.append(win)
+        qtbot.waitUntil(lambda: win.counter.state is not None)
+        return win
+
+    yield make
+    for win in made:
+        if win.isVisible():
+            win.close()
+        win.deleteLater()
+
+
+def type_unlock(qtbot, win, password: str, login: str | None = None) -> None:
+    screen = win.counter.lock_screen
+    if login is not None:
+        screen.login_edit.setText(login)
+    qtbot.keyClicks(screen.password_edit, password)
+    qtbot.keyClick(screen.password_edit, Qt.Key.Key_Return)
+
+
+def test_idle_lock_then_wrong_and_right_password(qtbot, make_window, desk):
+    win = make_window(lock_after=0.002)  # 120 ms without input
+    open_family(qtbot, win)
+    qtbot.waitUntil(lambda: win.counter.locked, timeout=5000)
+    screen = win.counter.lock_screen
+    assert desk.operators.locked and desk.operators.current_or_none is None
+    assert win.windowTitle() == LOCKED_TITLE and "Famille" not in win.windowTitle()
+    assert not win.centralWidget().isEnabled() and not win.menuBar().isEnabled()
+    assert screen.geometry().contains(win.centralWidget().geometry())
+    assert screen.password_edit.hasFocus() and screen.login_edit.text() == "regie"
+    shot(win, "lock-screen")
+    qtbot.keyClick(win, Qt.Key.Key_F9)  # shortcuts do nothing while locked
+    assert not [w for w in QApplication.topLevelWidgets() if w.objectName() == "paymentDialog" and w.isVisible()]
+    type_unlock(qtbot, win, "mauvais")
+    qtbot.waitUntil(screen.error.isVisible)
+    assert screen.error.text() == "Identifiant ou mot de passe incorrect."
+    assert win.counter.locked and screen.password_edit.text() == ""
+    win.counter.idle_enabled = False  # the right password must find the screen still there
+    type_unlock(qtbot, win, "regie")
+    qtbot.waitUntil(lambda: not win.counter.locked)
+    assert desk.operators.current.login == "regie"
+    assert win.centralWidget().isEnabled() and win.windowTitle().startswith("Famille n°")
+
+
+def test_ctrl_l_locks_and_a_payment_dialog_keeps_what_was_typed(qtbot, make_window, desk):
+    win = make_window()
+    open_family(qtbot, win)
+    dialog = win.open_payment()
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    dialog.amount.setText("12,34")
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)  # from the dialog too
+    assert win.counter.locked and not dialog.isVisible()
+    qtbot.keyClick(win.counter.lock_screen.password_edit, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    type_unlock(qtbot, win, "regie")
+    qtbot.waitUntil(lambda: not win.counter.locked)
+    assert dialog.isVisible() and dialog.amount.text() == "12,34"
+    dialog.reject()
+    qtbot.waitUntil(win.counter.lock_action.isEnabled)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    qtbot.keyClick(win, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert win.counter.locked
+
+
+def test_another_operator_unlocks_instead_and_switching_to_a_cashier(qtbot, make_window, desk):
+    win = make_window()
+    assert win.settings_action.isEnabled() and win.counter.operators_action.isEnabled()
+    assert "Régis Dupont — Régisseur" in win.counter.label.text()
+    win.counter.lock()
+    type_unlock(qtbot, win, "caisse", login="caisse")  # a switch from the lock screen
+    qtbot.waitUntil(lambda: not win.counter.locked)
+    assert desk.operators.current.login == "caisse"
+    qtbot.waitUntil(lambda: "Camille" in win.counter.label.text())
+    assert not win.settings_action.isEnabled()
+    assert "n'a pas le droit de modifier les réglages" in win.settings_action.toolTip()
+    assert "n'a pas le droit de gérer les comptes des opérateurs" in win.counter.operators_action.statusTip()
+    assert "Camille Caissière — Caissier" in win.counter.label.text()
+    # Ctrl+Shift+L: back to the régisseur, everything allowed again at once
+    qtbot.keyClick(win, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible())
+    qtbot.waitExposed(dialog)
+    shot(dialog, "switch-dialog")
+    qtbot.keyClicks(dialog.login_edit, "regie")
+    qtbot.keyClick(dialog.login_edit, Qt.Key.Key_Tab)
+    qtbot.keyClicks(dialog.password_edit, "regie")
+    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Régis" in win.counter.label.text())
+    assert win.settings_action.isEnabled()
+    assert desk.operators.current.login == "regie" and win.counter.operators_action.isEnabled()
+    assert win.settings_action.toolTip() == "Réglages du poste (Ctrl+,)"
+
+
+def test_operators_dialog_add_and_disable(qtbot, make_window, desk):
+    win = make_window()
+    dialog = win.counter.open_operators()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 3)
+    add = dialog.add()
+    qtbot.waitExposed(add)
+    qtbot.keyClicks(add.login_edit, "jmartin")
+    qtbot.keyClick(add.login_edit, Qt.Key.Key_Tab)
+    qtbot.keyClicks(add.name_edit, "Jeanne Martin")
+    add.password_edit.setText("secret1")
+    add.confirm_edit.setText("autre")
+    add.submit()
+    assert add.error.text() == "Les deux mots de passe ne sont pas les mêmes." and add.isVisible()
+    add.password_edit.setText("secret1")
+    add.confirm_edit.setText("secret1")
+    qtbot.keyClick(add.confirm_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 4)
+    assert dialog.selected().login == "jmartin" and dialog.selected().role is Role.CAISSIER
+    shot(dialog, "operators-dialog")
+    qtbot.keyClick(dialog.toggle_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: dialog.selected() is not None and not dialog.selected().active)
+    assert dialog.toggle_button.text() == "&Réactiver"
+    assert not next(o for o in desk.operators.list() if o.login == "jmartin").active
+    role = dialog._account("role")
+    role.role_combo.setCurrentIndex(list(Role).index(Role.SUPERVISEUR))
+    role.submit()
+    qtbot.waitUntil(lambda: dialog.selected() is not None and dialog.selected().role is Role.SUPERVISEUR)
+    dialog.reject()
+
+
+def test_a_cashier_is_refused_the_operators_dialog(qtbot, make_window, desk):
+    win = make_window(login=("caisse", "caisse"))
+    dialog = OperatorsDialog(desk, win)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(dialog.error.isVisible)
+    assert dialog.error.text() == ("Camille Caissière (caissier) n'a pas le droit de gérer les comptes "
+                                   "des opérateurs.")
+    assert dialog.table.rowCount() == 0 and not dialog.add_button.isEnabled()
+    desk.operators.login("controle", "controle")  # a supervisor reads, but may not manage
+    dialog.reload()
+    qtbot.waitUntil(lambda: "Claire Contrôle" in dialog.error.text())
+    assert "n'a pas le droit" in dialog.error.text()
+
+
+def test_the_one_person_desk_says_so_and_allows_everything(qtbot, desk, settings):
+    from maelis_desk.ui.main_window import MainWindow
+
+    win = MainWindow(desk, replace(settings, lock_after=0.001))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.counter.state is not None)
+    assert win.counter.label.text() == ONE_PERSON_STATUS
+    assert win.settings_action.isEnabled() and win.counter.first_account_action.isVisible()
+    assert not win.counter.lock_action.isEnabled() and not win.counter.operators_action.isVisible()
+    assert not win.counter.idle_timer.isActive()  # no account: nothing to lock
+    win.counter.lock()
+    assert not win.counter.locked
+    win.close()
+
+
+def test_account_dialog_password_mode(qtbot, make_window, desk):
+    win = make_window()
+    dialog = AccountDialog(desk, win, mode="password", login="caisse")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password_edit.setText("nouveau")
+    dialog.confirm_edit.setText("nouveau")
+    with qtbot.waitSignal(dialog.changed):
+        dialog.submit()
+    assert desk.operators.login("caisse", "nouveau").login == "caisse"
