@@ -521,6 +521,11 @@ class CounterActions(QObject):
             tip = self._tips[action] if refusal is None else f"{self._tips[action]} — {refusal}"
             action.setToolTip(tip)
             action.setStatusTip(tip)
+        banner = getattr(self.window, "credentials_banner", None)  # its « Réglages… » button too
+        if banner is not None:
+            refusal = state.refusals.get(Action.CHANGE_SETTINGS)
+            banner.button.setEnabled(refusal is None)
+            banner.button.setToolTip(refusal or "")
         if state.locked and not self.locked:
             self._show_lock(state.operator)
         self._restart_idle()
