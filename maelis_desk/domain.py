@@ -189,7 +189,12 @@ class Family:
 
     @property
     def children_names(self) -> str:
-        return ", ".join(c.firstname for c in self.children)
+        """The children's first names; with the last name too for a child who
+        does not bear a guardian's (a search for « Dupont » that finds LUCAS
+        Camille must show why: « Maïa DUPONT-MOREAU »)."""
+        family_names = {p.lastname.casefold() for p in self.guardians}
+        return ", ".join(c.firstname if not c.lastname or c.lastname.casefold() in family_names
+                         else f"{c.firstname} {c.lastname}" for c in self.children)
 
     def to_json(self) -> dict[str, Any]:
         return {

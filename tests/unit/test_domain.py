@@ -315,3 +315,10 @@ def test_receipt_numbers_carry_the_desk_code_and_old_ones_stay_readable():
     assert str(parse_receipt("102-2026-000001")) == "102-2026-000001"
     for wrong in ("", "102", "102-26-000001", "102-2026-A-", "102-2026-TROPLONGUE-000001", "A-2026-000001"):
         assert parse_receipt(wrong) is None, wrong
+
+
+def test_a_child_with_another_last_name_is_named_in_full():
+    """A search for « Dupont » finds LUCAS Camille by her child: the result says why."""
+    family = Family(number=1391, rl1=Person(1, "LUCAS", "Camille"),
+                    children=(Child(2, "DUPONT-MOREAU", "Maïa"), Child(3, "Lucas", "Léo")))
+    assert family.children_names == "Maïa DUPONT-MOREAU, Léo"
