@@ -16,7 +16,10 @@ change), confirm, Ctrl+P for the receipt viewer (on top, focused), Ctrl+P to
 print, the print dialog to a PDF file, the file read back; close; an
 invoice's PDF (Ctrl+D) printed the same way; F1; Ctrl+Shift+T; the close
 (Ctrl+Shift+Z): the cash counted by denomination 2 € short, its comment, the
-confirmation, the Z report on top, printed to a file and read back; Ctrl+Q.
+confirmation, the Z report on top, printed to a file and read back -- with,
+before the close, a second payment in cash while the demo Maelis is down (its
+control socket), which stays in the desk's base; Ctrl+Q then shows the quit box
+(« 1 paiement n'a pas encore été transmis ») and Enter (« Quitter ») answers it.
 
 Fails (exit 1) on any Qt warning, any logged error or traceback, any step that
 does not happen; a screenshot ECHEC-….png shows the screen at that moment.
@@ -210,7 +213,58 @@ def cash_pieces(amount: Decimal) -> dict[int, int]:
     return pieces
 
 
+def pay_in_cash(flow: Flow, dialog, suffix: str = ""):
+    """In the payment dialog on top: cash, the amount given (the next ten euros above, plus ten),
+    Enter, the confirmation, Enter; the recorded payment."""
+    from maelis_desk.services.payments import Mode
+
+    if dialog.current_mode() is not Mode.ESPECES:
+        flow.key("alt+p")
+        flow.wait("le mode de paiement", lambda: dialog.mode.hasFocus())
+        flow.key("Home")
+        flow.wait("espèces", lambda: dialog.current_mode() is Mode.ESPECES)
+    total = sum((i.remaining for i in dialog.table.chosen()), Decimal(0))
+    given = Decimal(math.ceil(total / 10) * 10 + 10)
+    flow.key("alt+r")
+    cash = dialog.field_edits["especes.cash_given"]
+    flow.wait("le champ « Somme remise »", lambda: cash.hasFocus())
+    flow.type(str(given))
+    flow.wait("la monnaie calculée", lambda: cash.text() == str(given) and dialog.change_label.text() != "—")
+    flow.grab("especes" + suffix)
+
+    flow.step("confirmation" + suffix)
+    flow.key("Return")
+    flow.wait("la confirmation", lambda: dialog.stack.currentIndex() == dialog.CONFIRM)
+    flow.grab("confirmation" + suffix)
+    flow.key("Return")
+    flow.wait("le paiement enregistré", lambda: dialog.record is not None
+              and dialog.stack.currentIndex() == dialog.DONE)
+    flow.grab("paiement-enregistre" + suffix)
+    return dialog.record
+
+
+def demo_control(desk):
+    """A function setting the demo Maelis's fault mode (None: answers again), through its control
+    socket, which stays up when the demo is down."""
+    import json
+    import urllib.request
+
+    root = desk.settings.demo_url.rsplit("/services", 1)[0]
+    with urllib.request.urlopen(f"{root}/_control", timeout=10) as answer:
+        url = json.load(answer)["control_url"]
+
+    def control(fault):
+        request = urllib.request.Request(url, data=json.dumps({"fault": fault}).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            if json.load(answer).get("fault") != fault:
+                raise FlowFailed(f"la démo Maelis n'est pas passée en mode {fault}")
+
+    return control
+
+
 def run(flow: Flow, app) -> None:
+    from PySide6.QtCore import QTimer
     from PySide6.QtPdf import QPdfDocument
     from PySide6.QtWidgets import QApplication
 
@@ -227,6 +281,7 @@ def run(flow: Flow, app) -> None:
     settings = config.load_settings({"operator": "Martine Dupont"})
     with launcher.open_desk(settings) as desk:
         try:
+            control = demo_control(desk)
             window = MainWindow(desk, desk.settings)
             window.show_on_screen()
 
@@ -289,29 +344,7 @@ def run(flow: Flow, app) -> None:
                       lambda: isinstance(QApplication.activeWindow(), PaymentDialog))
             dialog: PaymentDialog = QApplication.activeWindow()
             flow.grab("encaisser")
-            if dialog.current_mode() is not Mode.ESPECES:
-                flow.key("alt+p")
-                flow.wait("le mode de paiement", lambda: dialog.mode.hasFocus())
-                flow.key("Home")
-                flow.wait("espèces", lambda: dialog.current_mode() is Mode.ESPECES)
-            total = sum((i.remaining for i in dialog.table.chosen()), Decimal(0))
-            given = Decimal(math.ceil(total / 10) * 10 + 10)
-            flow.key("alt+r")
-            cash = dialog.field_edits["especes.cash_given"]
-            flow.wait("le champ « Somme remise »", lambda: cash.hasFocus())
-            flow.type(str(given))
-            flow.wait("la monnaie calculée", lambda: cash.text() == str(given) and dialog.change_label.text() != "—")
-            flow.grab("especes")
-
-            flow.step("confirmation")
-            flow.key("Return")
-            flow.wait("la confirmation", lambda: dialog.stack.currentIndex() == dialog.CONFIRM)
-            flow.grab("confirmation")
-            flow.key("Return")
-            flow.wait("le paiement enregistré", lambda: dialog.record is not None
-                      and dialog.stack.currentIndex() == dialog.DONE)
-            record = dialog.record
-            flow.grab("paiement-enregistre")
+            record = pay_in_cash(flow, dialog)
 
             flow.step("quittance")
             flow.key("ctrl+p")  # one key: the receipt, and the print dialog over it
@@ -360,14 +393,36 @@ def run(flow: Flow, app) -> None:
             flow.key("Escape")
             flow.wait("retour à la fenêtre du poste", lambda: active(window))
 
+            flow.step("paiement, Maelis injoignable")
+            # Maelis goes down (the demo's always-up control socket): the next payment stays in the
+            # desk's base, not yet transmitted, and quitting must say so (the quit box, below).
+            control("down")
+            for _ in range(len(window.view.regies)):
+                regie = window.current_regie_invoices()
+                if regie is not None and regie.to_pay:
+                    break
+                flow.key("ctrl+Tab")
+            regie = window.current_regie_invoices()
+            if regie is None or not regie.to_pay:
+                raise FlowFailed(f"la famille n° {number} n'a plus rien à payer pour un second paiement")
+            flow.key("F9")
+            flow.wait("la fenêtre d'encaissement au premier plan",
+                      lambda: isinstance(QApplication.activeWindow(), PaymentDialog))
+            dialog = QApplication.activeWindow()
+            second = pay_in_cash(flow, dialog, "-non-transmis")
+            flow.key("Return")  # « Fermer »
+            flow.wait("retour à la fenêtre du poste", lambda: active(window))
+            flow.wait("le paiement pas encore transmis", lambda: window.unsent >= 1)
+            flow.grab("apres-paiement-non-transmis")
+
             flow.step("arrêté de caisse")
             flow.key("ctrl+shift+z")
             flow.wait("l'arrêté de caisse au premier plan", lambda: isinstance(QApplication.activeWindow(), CloseDialog))
             closing_dialog: CloseDialog = QApplication.activeWindow()
             flow.wait("l'attendu lu", lambda: closing_dialog.next_button.isEnabled())
             expected = closing_dialog.expected.cash
-            if expected != Decimal("50.00") + record.amount:
-                raise FlowFailed(f"espèces attendues {expected}, pas 50,00 + {record.amount}")
+            if expected != Decimal("50.00") + record.amount + second.amount:
+                raise FlowFailed(f"espèces attendues {expected}, pas 50,00 + {record.amount} + {second.amount}")
             pieces = cash_pieces(expected - 2)  # 2 € short: the difference needs its comment
             flow.wait("le curseur sur les billets de 500 €", lambda: closing_dialog.grid.first.hasFocus())
             for cents in DENOMINATIONS:
@@ -406,13 +461,30 @@ def run(flow: Flow, app) -> None:
             flow.grab("caisse-fermee")
 
             flow.step("quitter")
+            # The quit box runs its own event loop (exec), inside the one Ctrl+Q is delivered in:
+            # it is looked at and answered from a timer firing in that loop.
+            answered: list[str] = []
+            deadline = time.monotonic() + STEP_TIMEOUT
+
+            def answer_quit_box() -> None:
+                top = QApplication.activeWindow()
+                if top is not None and top.objectName() == "quitBox" and top.isVisible():
+                    if "pas encore été transmis" not in top.text():
+                        flow.problems.append(f"[quitter] la question ne dit pas le paiement en attente : {top.text()}")
+                    flow.grab("quitter-paiements-en-attente")
+                    answered.append(top.text())
+                    flow.key("Return")  # « Quitter » (the default): the payment is safe in the desk's base
+                elif time.monotonic() < deadline:
+                    QTimer.singleShot(50, answer_quit_box)
+                else:
+                    answered.append("")
+
+            QTimer.singleShot(50, answer_quit_box)
             flow.key("ctrl+q")
-            flow.pump(0.5)
-            top = QApplication.activeWindow()
-            if top is not None and top.objectName() == "quitBox":  # a payment not acknowledged yet
-                flow.grab("quitter-paiements-en-attente")
-                flow.key("Return")  # « Quitter »: they are safe in the database
-            flow.wait("la fenêtre fermée", lambda: not window.isVisible())
+            flow.wait("la question : un paiement pas encore transmis, puis la fenêtre fermée",
+                      lambda: answered and answered[0] and not window.isVisible())
+            if not [p for p in desk.payments.outbox() if p.receipt == second.receipt and p.state.not_acknowledged]:
+                raise FlowFailed(f"le paiement {second.receipt} n'est plus en attente dans la base du poste")
             flow.check()
         finally:
             worker.shutdown(5.0)
