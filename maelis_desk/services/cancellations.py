@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Callable
 
 from ..domain import Action
-from ..formatting import euros, fr_date
+from ..formatting import euros, fr_date, fr_datetime
 from ..store import cancellations as store
 from ..store.payments import PaymentRecord, Payments
-from .errors import CancelRefused
+from .errors import CancelRefused, PermissionDenied
 from .operators import OperatorService
 
 
@@ -83,12 +84,24 @@ class Cancelled:
         return action[0].upper() + action[1:]
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A payment shown in the cancel dialog: `refusal` says why it cannot be cancelled now (or None)."""
+
+    payment: PaymentRecord
+    cancelled: Cancelled | None
+    refusal: str | None
+    locked: str | None
+
+
 class CancelService:
-    def __init__(self, payments: Payments, operators: OperatorService, *, desk: str, clock):
+    def __init__(self, payments: Payments, operators: OperatorService, *, desk: str, clock,
+                 lock_reason: Callable[[str], str | None] = lambda _payment_id: None):
         self.payments = payments
         self.operators = operators
         self.desk = desk
         self.clock = clock
+        self.lock_reason = lock_reason  # DayService.lock_reason: a payment in a validated docket left the régie
 
     def _find(self, receipt: str) -> PaymentRecord:
         record = self.payments.by_receipt(receipt.strip())
@@ -106,6 +119,9 @@ class CancelService:
         if reason is Reason.AUTRE and not comment:
             raise CancelRefused("Motif « autre » : dites pourquoi dans le commentaire.")
         record = self._find(receipt)
+        locked = self.lock_reason(record.id)
+        if locked:
+            raise CancelRefused(locked)
         try:
             row = store.cancel(record.id, reason=reason.value, comment=comment,
                                operator_login=operator.login, operator_name=operator.full_name,
@@ -113,6 +129,28 @@ class CancelService:
         except store.AlreadyCancelled:
             raise CancelRefused(f"Le paiement {record.receipt} est déjà annulé.") from None
         return Cancelled(self.payments.get(record.id), row)
+
+    def preview(self, receipt: str) -> Candidate:
+        """The payment a cancel is asked for, as the window shows it before asking:
+        what the service would refuse (role, docket, already cancelled), said in French."""
+        operator = self.operators.require(Action.SEE_OWN_PAYMENTS)
+        record = self._find(receipt)
+        if not operator.can(Action.SEE_ALL_PAYMENTS) and record.operator_login != operator.login:
+            raise CancelRefused(f"La quittance {record.receipt} a été établie par un autre opérateur.")
+        row = store.get(record.id)
+        cancelled = None if row is None else Cancelled(record, row)
+        try:
+            self.operators.require(Action.CANCEL_PAYMENT)
+            denied = None
+        except PermissionDenied as exc:
+            denied = f"{exc.message} Seul un régisseur annule un paiement."
+        locked = self.lock_reason(record.id)
+        if cancelled is not None:
+            refusal = (f"Le paiement {record.receipt} est déjà annulé ({fr_datetime(row.at)}, {row.operator_name} : "
+                       f"{cancelled.reason.label_fr}).")
+        else:
+            refusal = denied or locked
+        return Candidate(record, cancelled, refusal, locked)
 
     def get(self, receipt: str) -> Cancelled | None:
         self.operators.require(Action.SEE_OWN_PAYMENTS)

@@ -49,7 +49,8 @@ class Desk:
             self.cache, self.payments_store, operators=self.operators, desk=settings.desk, clock=clock,
             day=self.day, mode_overrides=settings.regie_modes, desk_code=settings.code,
         )
-        self.cancellations = CancelService(self.payments_store, self.operators, desk=settings.desk, clock=clock)
+        self.cancellations = CancelService(self.payments_store, self.operators, desk=settings.desk, clock=clock,
+                                          lock_reason=self.day.lock_reason)
         self.journal = JournalService(self.operators, clock=clock)
         self.receipts = Receipts(self.payments_store, self.operators, city=settings.city, clock=clock)
         self.reader = Reader(client, self.cache, self.health, payments=self.payments_store,

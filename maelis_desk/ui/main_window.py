@@ -43,6 +43,7 @@ from .operator_dialogs import CounterActions
 from .pdf_dialog import PdfDialog, invoice_dialog
 from .search_pane import SearchPane
 from . import docket_dialogs
+from .control_dialogs import ControlActions
 from .session_dialogs import CaisseActions
 from .settings_dialog import SettingsDialog
 from .shortcuts import WIDGET_KEYS, help_html, keys_fr, payment_rows, window_rows
@@ -284,6 +285,7 @@ class MainWindow(QMainWindow):
         self.about_action = self._action("À &propos de Maelis Desk", [], self.show_about)
         self.caisse = CaisseActions(self)  # the cash session: « Caisse » menu, status bar, F9's gate
         self.counter = CounterActions(self)  # who is at the counter: lock, switch, operators, roles
+        self.control = ControlActions(self)  # « Contrôle »: cancel, à régulariser, the journal and its state
         for action in (self.refresh_action, self.pdf_action, self.detail_action, self.pay_action):
             action.setEnabled(False)
 
@@ -306,6 +308,7 @@ class MainWindow(QMainWindow):
         family_menu.addAction(self.outbox_action)
         bar.addMenu(self.caisse.menu())
         bar.addMenu(docket_dialogs.install(self))  # « Régie » : bordereaux, relevé mensuel (self.regie_docs)
+        bar.addMenu(self.control.menu())
         view_menu = bar.addMenu("Affic&hage")
         view_menu.addAction(self.next_regie_action)
         view_menu.addAction(self.prev_regie_action)
@@ -621,6 +624,7 @@ class MainWindow(QMainWindow):
         """A payment's state changed (recorded, sent, confirmed, rejected): the family shown,
         the status bar and any open outbox dialog are read again from the database."""
         self.show_payments()
+        self.control.check_journal()
         for dialog in self.findChildren(OutboxDialog):
             if dialog.isVisible():
                 dialog.reload()

@@ -120,6 +120,10 @@ class OutboxDialog(QDialog):
         self.reprint_button = QPushButton("&Réimprimer la quittance…")
         self.reprint_button.setToolTip("Entrée ou double-clic sur une ligne")
         self.reprint_button.clicked.connect(self.reprint)
+        self.cancel_button = QPushButton("&Annuler le paiement…")
+        self.cancel_button.setObjectName("outboxCancel")
+        self.cancel_button.setToolTip("Annuler le paiement sélectionné (régisseur) ; aussi : Suppr")
+        self.cancel_button.clicked.connect(self.cancel_payment)
         close = QPushButton("&Fermer")
         close.clicked.connect(self.reject)
 
@@ -129,6 +133,7 @@ class OutboxDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.reprint_button)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
@@ -181,8 +186,20 @@ class OutboxDialog(QDialog):
         dialog.show()
         return dialog
 
+    def cancel_payment(self):
+        """The cancel dialog on the selected payment (ui/control_dialogs.py); the service says who may."""
+        record = self.current_record()
+        if record is None:
+            return None
+        from .control_dialogs import open_cancel
+
+        return open_cancel(self.parentWidget() or self, self.desk, record.receipt)
+
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():
             self.reprint()
+            return
+        if event.key() == Qt.Key.Key_Delete and self.table.hasFocus():
+            self.cancel_payment()
             return
         super().keyPressEvent(event)

@@ -104,9 +104,6 @@ def invoice_source(desk: Desk, invoice: Invoice) -> PdfSource:
 
 
 def receipt_source(desk: Desk, record, *, duplicate: bool = False) -> PdfSource:
-    from ..services.receipts import receipt_pdf
-
-    city, now = desk.settings.city, desk.reader.clock
     paper = getattr(desk.settings, "receipt_paper", "a4")
     return PdfSource(
         title=f"Quittance n° {record.receipt}" + (" (duplicata)" if duplicate else ""),
@@ -118,7 +115,8 @@ def receipt_source(desk: Desk, record, *, duplicate: bool = False) -> PdfSource:
         failure_hint="Le paiement reste enregistré ; réessayez, ou réimprimez la quittance depuis les paiements "
                      "transmis (Ctrl+Maj+T).",
         saved="Quittance enregistrée",
-        load=lambda: receipt_pdf(record, city=city, duplicate=duplicate, printed_at=now(), paper=paper),
+        # through the service: a cashier reprints only their own, a cancelled payment's is marked ANNULÉ
+        load=lambda: desk.receipts.pdf(record, duplicate=duplicate, paper=paper),
     )
 
 

@@ -149,7 +149,7 @@ def test_shortcuts_are_shown_in_menus_and_tooltips(window):
     assert "Ctrl+D" in window.pdf_action.toolTip()
     assert "F5" in window.refresh_action.toolTip()
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["Fichier", "Famille", "Caisse", "Régie", "Affichage", "Aide"]
+    assert menus == ["Fichier", "Famille", "Caisse", "Régie", "Contrôle", "Affichage", "Aide"]
     assert window.regie_actions[1].shortcut().toString() == "Ctrl+2"
 
 
