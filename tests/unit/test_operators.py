@@ -466,3 +466,17 @@ def test_operator_changes_are_journaled(staffed):
     changes = [e.data for e in staffed.journal.entries() if e.kind == "operator.changed"]
     assert changes == [{"login": "caisse2", "active": False}, {"login": "caisse", "password": "changé"}]
     assert all("argon2" not in str(e.data) for e in staffed.journal.entries())
+
+
+def test_a_payment_in_a_validated_docket_cannot_be_cancelled(staffed):
+    from maelis_desk.domain_day import DocketType
+
+    as_(staffed, "regie")
+    taken = staffed.payments.record(PaymentRequest(1312, 102, [1], Decimal("10.00"), Mode.CHEQUE,
+                                                   {"cheque_number": "1234567"}))
+    docket = staffed.day.validate_docket(staffed.day.create_docket(102, DocketType.CHEQUE).id)
+    preview = staffed.cancellations.preview(taken.receipt)
+    assert preview.locked and docket.number in preview.refusal
+    with pytest.raises(CancelRefused, match=f"{docket.number}.*ne peut plus être annulé"):
+        staffed.cancellations.cancel(taken.receipt, "erreur")
+    assert staffed.cancellations.get(taken.receipt) is None and staffed.journal.verify().intact
