@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from ..config import Settings
+from ..config import Settings, save_settings
 from ..formatting import use_time_zone
 from ..maelis import MaelisClient
 from ..store import Cache, open_database
@@ -87,6 +87,14 @@ class Desk:
                                             note=(note or "").strip() or None)
         except ValueError as exc:
             raise PaymentRefused(str(exc), "receipt") from None
+
+    def save_settings(self, settings: Settings):
+        """Write the desk's settings (config.save_settings): the régisseur's (issue 11 point 2),
+        or anyone's on a one-person desk. Raises PermissionDenied, writing nothing, otherwise."""
+        from ..domain import Action
+
+        self.operators.require(Action.CHANGE_SETTINGS)
+        return save_settings(settings)
 
     @property
     def operator(self):

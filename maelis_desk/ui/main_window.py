@@ -534,7 +534,8 @@ class MainWindow(QMainWindow):
     # -- dialogs ---------------------------------------------------------------------------
 
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.settings, self, pool=worker.network_pool())
+        dialog = SettingsDialog(self.settings, self, pool=worker.network_pool(),
+                                save_with=self.desk.save_settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._settings_saved)
         dialog.open()

@@ -40,6 +40,7 @@ from .. import config
 from ..config import Settings, SettingsError
 from ..domain import DESK_CODE_MAX, POSTGRES_PORT, PostgresPlace, desk_code_from
 from ..services.connection import check_connection
+from ..services.errors import DeskError
 from .worker import Latest, error_text, network_pool
 
 
@@ -52,13 +53,16 @@ class SettingsDialog(QDialog):
     saved = Signal(object, bool)
     tested = Signal(bool, str)  # success, the message shown
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None, *, pool=None):
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *, pool=None, save_with=None):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Réglages du poste")
         self.setMinimumWidth(620)
         self.settings = settings
         self.pool = pool or network_pool()
+        # the desk's Desk.save_settings checks the operator's role (the régisseur's); before a desk
+        # is open (first start) the file is written as it is
+        self._save_with = save_with or config.save_settings
         self._test = Latest()
 
         self.url = QLineEdit(settings.url or "")
@@ -309,7 +313,10 @@ class SettingsDialog(QDialog):
             self._tested(False, str(exc))
             return
         try:
-            config.save_settings(settings)
+            self._save_with(settings)
+        except DeskError as exc:  # PermissionDenied: not the régisseur
+            self._tested(False, str(exc))
+            return
         except OSError as exc:
             self._tested(False, f"Réglages non enregistrés : {exc.strerror or exc}")
             return

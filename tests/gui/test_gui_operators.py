@@ -205,3 +205,26 @@ def test_account_dialog_password_mode(qtbot, make_window, desk):
     with qtbot.waitSignal(dialog.changed):
         dialog.submit()
     assert desk.operators.login("caisse", "nouveau").login == "caisse"
+
+
+def test_settings_opened_by_a_régisseur_are_saved_only_while_the_role_allows(qtbot, make_window, desk):
+    """The menu greys « Réglages… » for a cashier, and the save itself goes through
+    Desk.save_settings: a dialog left open when a cashier takes over cannot write."""
+    from maelis_desk import config
+
+    win = make_window()
+    dialog = win.open_settings()
+    qtbot.waitExposed(dialog)
+    desk.operators.logout()
+    desk.operators.login("caisse", "caisse")
+    dialog.timeout.setValue(9.0)
+    dialog.save()
+    assert "n'a pas le droit de modifier les réglages" in dialog.test_result.text()
+    assert not config.settings_file().exists()
+    desk.operators.logout()
+    desk.operators.login("regie", "regie")
+    with qtbot.waitSignal(dialog.saved, timeout=5000):
+        dialog.save()
+        if getattr(dialog, "restart_box", None) is not None and dialog.restart_box.isVisible():
+            next(b for b in dialog.restart_box.buttons() if "Plus tard" in b.text()).click()
+    assert config.load_settings().timeout == 9.0

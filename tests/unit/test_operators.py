@@ -480,3 +480,27 @@ def test_a_payment_in_a_validated_docket_cannot_be_cancelled(staffed):
     with pytest.raises(CancelRefused, match=f"{docket.number}.*ne peut plus être annulé"):
         staffed.cancellations.cancel(taken.receipt, "erreur")
     assert staffed.cancellations.get(taken.receipt) is None and staffed.journal.verify().intact
+
+
+def test_settings_are_the_regisseurs(staffed):
+    """Issue 11 point 2: changing the settings is checked in the service, not only by a greyed menu."""
+    from dataclasses import replace as copy
+
+    from maelis_desk import config
+
+    new = copy(staffed.settings, timeout=7.0)
+    for login in ("caisse", "controle"):
+        as_(staffed, login)
+        with pytest.raises(PermissionDenied, match="modifier les réglages"):
+            staffed.save_settings(new)
+        assert not config.settings_file().exists()
+        staffed.operators.logout()
+    as_(staffed, "regie")
+    assert staffed.save_settings(new) == config.settings_file()
+    assert config.load_settings().timeout == 7.0
+
+
+def test_a_one_person_desk_changes_its_settings(desk):
+    from maelis_desk import config
+
+    assert desk.save_settings(desk.settings).exists() and config.settings_file().exists()
