@@ -35,6 +35,7 @@ from ..formatting import age_fr, fr_datetime, html_text, local
 from ..services import Desk, FamilyView, State
 from ..services.clock import utcnow
 from . import worker
+from .background import BackgroundJobs
 from .banner import CACHE_HEAD, CredentialsBanner
 from .family_pane import FamilyPane
 from .outbox_dialog import OUTBOX_TITLE, OutboxDialog
@@ -53,10 +54,6 @@ from .theme import app_icon
 log = logging.getLogger(__name__)
 
 CLOSE_WAIT = 2.0  # seconds the window waits, at most, for calls in flight when closing
-HEALTH_EVERY_MS = 3000
-TRANSMIT_EVERY_MS = 15000  # the outbox: payments on their way to Maelis
-SYNC_EVERY_MS = 10 * 60 * 1000  # the scheduled refresh of lists likely to have changed
-SYNC_BUDGET = 600  # readInvoices calls per run at most (a pass takes several runs; see services/sync.py)
 AGE_EVERY_MS = 30000
 
 STATE_COLOURS = {
@@ -125,10 +122,7 @@ class MainWindow(QMainWindow):
         self.restart_requested = False
         self._closing = False
         self._family_task = worker.Latest()
-        self._health_task = worker.Latest()
         self._payments_task = worker.Latest()
-        self._transmit_task = worker.Latest()
-        self._sync_task = worker.Latest()
         self._loading_number: int | None = None
         self._focus_after_load = False
         self.view: FamilyView | None = None
@@ -178,25 +172,17 @@ class MainWindow(QMainWindow):
                   self.family_pane.focus_tables, context=Qt.ShortcutContext.WidgetShortcut)
         worker.activity().changed.connect(self._activity_changed)
 
-        self.health_timer = QTimer(self)
-        self.health_timer.setInterval(HEALTH_EVERY_MS)
-        self.health_timer.timeout.connect(self.refresh_health)
-        self.health_timer.start()
         self.age_timer = QTimer(self)
         self.age_timer.setInterval(AGE_EVERY_MS)
         self.age_timer.timeout.connect(self._update_freshness)
         self.age_timer.start()
-        self.transmit_timer = QTimer(self)
-        self.transmit_timer.setInterval(TRANSMIT_EVERY_MS)
-        self.transmit_timer.timeout.connect(self.transmit_now)
-        self.sync_timer = QTimer(self)
-        self.sync_timer.setInterval(SYNC_EVERY_MS)
-        self.sync_timer.timeout.connect(self.sync_now)
-        if not self.offline_mode:
-            self.transmit_timer.start()
-            self.sync_timer.start()
-            QTimer.singleShot(2000, self.transmit_now)  # what a previous session left in the outbox
-        self.refresh_health()
+        # Transmission, scheduled refresh, Maelis' state: run on their own (ui/background.py), shown here.
+        self.jobs = BackgroundJobs(desk, offline_mode=self.offline_mode, parent=self)
+        self.jobs.health_read.connect(self._show_health)
+        self.jobs.transmitted.connect(self._transmitted)
+        self.jobs.sync_started.connect(self.sync_status.started)
+        self.jobs.synced.connect(self._synced)
+        self.jobs.start()
         self._update_outbox()  # what a previous session left unsent: the status bar and quitting say it
         if not self.offline_mode:
             worker.run_in_background(self, desk.credentials.known_wrong, self.credentials_banner.known_wrong,
@@ -416,7 +402,7 @@ class MainWindow(QMainWindow):
                 "error", f"<b>Famille n° {number} non ouverte</b> — {html_text(text)}", text
             )
         self._update_actions()
-        self.refresh_health()
+        self.jobs.refresh_health()
         self.family_failed.emit(number, text)
 
     def _update_regie_actions(self) -> None:
@@ -483,12 +469,6 @@ class MainWindow(QMainWindow):
         self.data_label.setToolTip(f"Lues dans Maelis le {fr_datetime(oldest)}" if oldest else "Jamais lues dans Maelis")
 
     # -- Maelis state -----------------------------------------------------------------------
-
-    def refresh_health(self) -> None:
-        if self._closing or self._health_task.busy:
-            return
-        health = self.desk.health
-        self._health_task.run(self, health.snapshot, self._show_health, pool=worker.disk_pool())
 
     def _show_health(self, snapshot) -> None:
         self.snapshot = snapshot
@@ -607,7 +587,7 @@ class MainWindow(QMainWindow):
 
     def open_outbox(self) -> OutboxDialog:
         dialog = OutboxDialog(self.desk, self)
-        dialog.transmitted.connect(self._transmitted)  # « Envoyer maintenant »: the family changes too
+        dialog.transmitted.connect(self.jobs.transmission_ended)  # « Envoyer maintenant »: the family changes too
         dialog.show()
         return dialog
 
@@ -619,7 +599,7 @@ class MainWindow(QMainWindow):
             after = "Transmission à Maelis en cours…"
         self.statusBar().showMessage(f"Paiement enregistré : quittance n° {record.receipt}. {after}", 15000)
         self.payments_changed()
-        self.transmit_now()
+        self.jobs.transmit_now()
 
     def payments_changed(self) -> None:
         """A payment's state changed (recorded, sent, confirmed, rejected): the family shown,
@@ -650,16 +630,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self._update_freshness()
 
-    def transmit_now(self) -> None:
-        """Send what the outbox holds (in the background, one pass at a time)."""
-        if self._closing or self.offline_mode or self._transmit_task.busy:
-            return
-        transmitter = self.desk.transmitter
-        self._transmit_task.run(self, transmitter.run_once, self._transmitted, lambda _exc: self._update_outbox(),
-                                pool=worker.network_pool(), label="")
-
     def _transmitted(self, report) -> None:
-        """A pass of the transmitter ended (this window's or the outbox dialog's): every
+        """A pass of the transmitter ended (the background jobs' or the outbox dialog's): every
         view of the payments follows their states — the family shown, the status bar,
         an open outbox dialog."""
         if report is None:
@@ -669,7 +641,6 @@ class MainWindow(QMainWindow):
             self.payments_changed()
         else:
             self._update_outbox()
-        self.refresh_health()  # the transmitter's calls tell Maelis' state too
         if report.rejected or report.review:
             self.banner.show_message(
                 "error",
@@ -693,18 +664,11 @@ class MainWindow(QMainWindow):
             parts.append(f"⚠ {trouble} à vérifier")
         self.outbox_label.setText(" · ".join(parts))
 
-    def sync_now(self) -> None:
-        """The scheduled refresh: re-read, within a budget, the lists likely to have changed."""
-        if self._closing or self.offline_mode or self._sync_task.busy:
-            return
-        refresher = self.desk.refresher
-        self.sync_status.started()
-        self._sync_task.run(self, lambda: refresher.run_once(SYNC_BUDGET), self._synced,
-                            lambda _error: self.sync_status.finished(None), pool=worker.network_pool(), label="")
-
     def _synced(self, report) -> None:
+        """The scheduled refresh ended (report None: it failed)."""
         self.sync_status.finished(report)
-        self.payments_changed()  # a list re-read may have confirmed a payment, or changed the family's figures
+        if report is not None:
+            self.payments_changed()  # a list re-read may have confirmed a payment, or changed the family's figures
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -751,16 +715,11 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._closing = True
-        self.health_timer.stop()
+        self.jobs.stop()
         self.age_timer.stop()
-        self.transmit_timer.stop()
-        self.sync_timer.stop()
-        self.desk.refresher.cancel()
-        for task in (self._payments_task, self._transmit_task, self._sync_task):
-            task.cancel()
+        self._payments_task.cancel()
         self.search_pane.cancel()
         self._family_task.cancel()
-        self._health_task.cancel()
         for child in self.findChildren(QWidget):
             if child.isWindow() and child.isVisible():
                 child.close()

@@ -15,11 +15,11 @@ def test_status_bar_shows_the_refresh_then_its_report(qtbot, window, desk, simul
     window.sync_status.timer.setInterval(50)
     seen = []
     window.sync_status.timer.timeout.connect(lambda: seen.append(window.sync_status.text()))
-    window.sync_now()
+    window.jobs.sync_now()
     qtbot.waitUntil(lambda: any("Rafraîchissement du cache" in t for t in seen), timeout=10000)
     text = next(t for t in seen if "Rafraîchissement du cache" in t)
     assert " / " in text and "listes" in text and "%" in text  # how far
-    qtbot.waitUntil(lambda: not window._sync_task.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not window.jobs.syncing, timeout=30000)
     qtbot.waitUntil(lambda: window.sync_status.text().startswith("Cache rafraîchi"), timeout=5000)
     assert "listes relues" in window.sync_status.text()
     assert any("reste ≈" in t for t in seen)  # how long left, once the pace is known

@@ -55,7 +55,7 @@ def test_the_family_follows_the_transmission_without_f5(qtbot, window, desk, sim
     assert "transmission en attente" in _pane_texts(window)
     opened = window.shown_at
     simulator.set_fault(None)
-    window.transmit_now()
+    window.jobs.transmit_now()
     qtbot.waitUntil(lambda: desk.payments_store.get(record.id).state in ("sent", "confirmed"), timeout=15000)
     qtbot.waitUntil(lambda: shown().status.value == "paid" and shown().pending_paid == 0, timeout=10000)
     assert window.shown_at == opened  # no F5: the family was not re-opened
@@ -82,7 +82,7 @@ def test_an_open_outbox_follows_the_windows_transmission(qtbot, window, desk, si
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=10000)
     simulator.set_fault(None)
-    window.transmit_now()
+    window.jobs.transmit_now()
     qtbot.waitUntil(lambda: desk.payments_store.get(record.id).state == "confirmed", timeout=15000)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 0, timeout=10000)
 
@@ -134,11 +134,11 @@ def test_a_transmission_tells_maelis_state_without_opening_a_family(qtbot, windo
     regie = next(r for r in view.regies if r.to_pay)
     desk.health.reset()
     desk.health._state = State.UNKNOWN  # as on a desk just started: nothing asked yet
-    window.refresh_health()
+    window.jobs.refresh_health()
     qtbot.waitUntil(lambda: "Maelis : ?" in window.state_label.text(), timeout=5000)
     desk.payments.record(PaymentRequest(FAMILY, regie.regie.code, [regie.to_pay[0].number], Decimal("1.00"),
                                         Mode.CARTE, {"card_reference": "T-1"}))
-    window.transmit_now()
+    window.jobs.transmit_now()
     qtbot.waitUntil(lambda: "Maelis en ligne" in window.state_label.text(), timeout=15000)
     assert window.view is None  # no family was opened
 

@@ -208,7 +208,7 @@ def test_cashier_flow_in_the_window(qtbot, window, desk, simulator):
     qtbot.waitUntil(lambda: "en attente de Maelis" in window.outbox_label.text(), timeout=10000)
     assert shown().remaining == invoice.remaining - record.amount
     simulator.set_fault(None)
-    window.transmit_now()
+    window.jobs.transmit_now()
     qtbot.waitUntil(lambda: desk.payments_store.get(record.id).state == "confirmed", timeout=15000)
     window.refresh()
     qtbot.waitUntil(lambda: shown().status.value in ("paid", "to_pay") and shown().pending_paid == 0,
