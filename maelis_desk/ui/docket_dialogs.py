@@ -517,6 +517,7 @@ class DocketsDialog(QDialog):
         self.reload(select=result.id if isinstance(result, Docket) else None)
         self.error.setText("")
         self.outcome.setText(text)
+        self.activateWindow()  # the confirmation gone, the keyboard comes back here
         self.list.setFocus()
         self._announce(text)
 
@@ -530,6 +531,7 @@ class DocketsDialog(QDialog):
         self.outcome.setText("")
         self.error.setText(worker.error_text(exc))
         self._apply()
+        self.activateWindow()
         self.list.setFocus()
 
     # -- exports -------------------------------------------------------------------------------
