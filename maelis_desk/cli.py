@@ -8,7 +8,8 @@ the day: a difference without its comment, a second draft docket...);
 8 the journal does not hold; 9 the operator's role does not allow it
 (operators, cancellations, journal: cli_audit.py); 10 the database cannot be
 opened; 11 a payment IS recorded but a later step failed (its receipt number is
-printed); 12 the database failed while writing: nothing was recorded.
+printed); 12 the database failed while writing: nothing was recorded; 13 the
+desk's code is another desk's (another settings folder) in the same database.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ EXIT_CODES_HELP = """codes de sortie :
   8 journal rompu ; 9 rôle de l'opérateur insuffisant ; 10 base de données impossible à ouvrir ;
   11 paiement ENREGISTRÉ (quittance indiquée) mais une étape suivante a échoué (fichier de
      quittance, transmission) : ne pas encaisser à nouveau ;
-  12 la base de données a échoué pendant l'écriture (disque plein…) : rien n'est enregistré"""
+  12 la base de données a échoué pendant l'écriture (disque plein…) : rien n'est enregistré ;
+  13 le code du poste est déjà celui d'un autre poste (autre dossier de réglages) de la même base"""
 
 
 class FrenchParser(argparse.ArgumentParser):
@@ -183,8 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "102-2026-000001)")
     p.add_argument("-o", "--output", metavar="FICHIER", required=True)
 
-    p = sub.add_parser("desk", parents=[common], help="ce poste : son nom, son code, sa base")
+    p = sub.add_parser("desk", parents=[common], help="ce poste : son nom, son code, sa base, son dossier")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--save", action="store_true", help="garder le code et la base donnés dans les réglages de ce "
+                   "poste (settings.json de son dossier, jamais le mot de passe)")
 
     cli_day.add_commands(sub, common, positive_int)  # session, docket, statement
     cli_audit.add_parsers(sub, common)
@@ -529,6 +533,10 @@ def cmd_receipt(desk, args) -> int:
 
 def cmd_desk(desk, args) -> int:
     facts = desk.identity()
+    if args.save:
+        from .config import save_settings
+
+        facts["saved"] = str(save_settings(desk.settings))
     if args.json:
         print(json.dumps(facts, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -536,6 +544,9 @@ def cmd_desk(desk, args) -> int:
     print(f"Poste : {facts['name']}")
     print(f"Code du poste : {facts['code']}{set_here}")
     print(f"Base : {facts['database']} ({'partagée par les postes' if facts['shared'] else 'propre à ce poste'})")
+    print(f"Dossier du poste : {facts['home']}")
+    if args.save:
+        print(f"Code et base gardés dans {facts['saved']}")
     return EXIT_OK
 
 

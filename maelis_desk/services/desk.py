@@ -4,9 +4,12 @@ the use cases, for the CLI and the UI alike."""
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import timedelta
+from pathlib import Path
 
 from ..config import Settings, save_settings
-from ..formatting import use_time_zone
+from ..formatting import fr_datetime, use_time_zone
 from ..maelis import MaelisClient
 from ..store import Cache, open_database
 from ..store.database import DatabaseUnavailable, is_postgres, public_url
@@ -17,7 +20,7 @@ from ..store.day import DayStore
 from .cancellations import CancelService
 from .clock import utcnow
 from .day import DayService
-from .errors import DatabaseUnreachable
+from .errors import DatabaseUnreachable, DeskCodeTaken
 from .credentials import CredentialsGuard
 from .health import MaelisHealth
 from .journal import JournalService
@@ -31,6 +34,45 @@ from .transmission import Transmitter
 log = logging.getLogger(__name__)
 
 
+#: a desk code stays its folder's this long after the folder's desk last opened
+CODE_LIVE_FOR = timedelta(days=7)
+
+
+def desk_id(home: Path) -> str:
+    """This settings folder's identity (its `desk-id` file, made at its first start)."""
+    path = Path(home) / "desk-id"
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        if text:
+            return text
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = uuid.uuid4().hex
+    path.write_text(text + "\n", encoding="utf-8")
+    return text
+
+
+def claim_code(settings: Settings, *, clock=utcnow) -> None:
+    """Hold this desk's code in its database for its settings folder; DeskCodeTaken
+    when another folder's desk (on this machine or another) holds it."""
+    from ..store.desks import CodeTaken, claim
+
+    try:
+        claim(settings.code, home_id=desk_id(settings.home), name=settings.desk[:100],
+              home=str(settings.home)[:500], at=clock(), live_for=CODE_LIVE_FOR)
+    except CodeTaken as exc:
+        holder = exc.holder
+        how = ("--desk-code, MAELIS_DESK_CODE ou « Réglages… » > « Code du poste »" if settings.desk_code
+               else "il est tiré du nom de la machine ; donnez-en un avec --desk-code, MAELIS_DESK_CODE "
+                    "ou « Réglages… » > « Code du poste »")
+        raise DeskCodeTaken(
+            f"Le code de poste {settings.code} est déjà celui d'un autre poste de cette base "
+            f"(machine {holder.name}, dossier {holder.home}, ouvert le {fr_datetime(holder.seen_at)}) : "
+            f"chaque poste a son propre code ({how}). Un code libéré par un poste disparu "
+            f"se reprend {CODE_LIVE_FOR.days} jours après sa dernière ouverture.") from None
+
+
 class Desk:
     def __init__(self, settings: Settings, *, client: MaelisClient | None, clock=utcnow):
         self.settings = settings
@@ -41,7 +83,8 @@ class Desk:
         # who is at the counter (`desk.operator`); every use case checks their role
         self.operators = OperatorService(Operators(), desk=settings.desk, clock=clock,
                                          fallback_name=settings.operator)
-        self.day = DayService(DayStore(), self.payments_store, desk=settings.desk,
+        # the till is the desk's, and a desk is its code (two desks of one machine: two codes)
+        self.day = DayService(DayStore(), self.payments_store, desk=settings.code,
                               operator=lambda: self.operators.current.full_name, clock=clock,
                               require=self.operators.require)
         self.credentials = CredentialsGuard(self.cache, client)
@@ -70,6 +113,7 @@ class Desk:
             "code_set": self.settings.desk_code is not None,
             "database": public_url(self.settings.database_spec),
             "shared": is_postgres(self.settings.database_spec),
+            "home": str(self.settings.home),
         }
 
     def resolve_payment(self, receipt: str, *, applied: bool, note: str | None = None):
@@ -108,6 +152,10 @@ class Desk:
         try:
             open_database(settings.database_spec, desk_code=settings.code, password=settings.database_password)
         except (DatabaseUnavailable, SchemaTooNew) as exc:
+            raise DatabaseUnreachable(str(exc)) from exc
+        try:
+            claim_code(settings)
+        except DatabaseUnavailable as exc:
             raise DatabaseUnreachable(str(exc)) from exc
         client = None
         if not settings.offline:

@@ -10,7 +10,8 @@ does not hold, 9 not the operator's role, 10 the database cannot be opened,
 11 a payment IS recorded (its receipt number is given) but a step after it
 failed (receipt file, printing, transmission): never take the money again,
 12 the database failed while writing (disk full, I/O error, read-only): what
-was being recorded is NOT recorded.
+was being recorded is NOT recorded, 13 the desk's code is held by another
+desk (another settings folder) of the same database.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ EXIT_JOURNAL_BROKEN, EXIT_DENIED = 8, 9
 EXIT_DATABASE = 10
 EXIT_RECORDED_BUT = 11
 EXIT_NOT_RECORDED = 12
+EXIT_DESK_CODE_TAKEN = 13
 
 
 class DeskError(Exception):
@@ -42,6 +44,14 @@ class DatabaseUnreachable(DeskError):
     does not answer, or its schema is newer than this desk knows (exit 10)."""
 
     exit_code = EXIT_DATABASE
+
+
+class DeskCodeTaken(DatabaseUnreachable):
+    """Another live desk (another settings folder) of this database holds this
+    desk's code: the desk does not open (exit 13), so two desks never share a
+    cash session or a receipt prefix."""
+
+    exit_code = EXIT_DESK_CODE_TAKEN
 
 
 class DatabaseFailed(DeskError):

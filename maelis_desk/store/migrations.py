@@ -142,6 +142,24 @@ def _v10_request_id(database: peewee.Database) -> None:
     database.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "payment_request_id" ON "payment" ("request_id")')
 
 
+def _v11_desk_claims(database: peewee.Database, desk_code: str) -> None:
+    """Desk codes claimed by one settings folder each, and cash sessions keyed by
+    the desk's code instead of the machine's name (two desks of one machine
+    shared one session). A session takes the code of its payments, else the
+    code its machine's name gives (domain.desk_code_from)."""
+    from .day import CashSession
+
+    database.create_tables(models.DESK_MODELS)
+    codes = {}
+    for row in models.Payment.select(models.Payment.session, models.Payment.desk_code).where(
+            models.Payment.session.is_null(False)):
+        codes.setdefault(row.session, row.desk_code)
+    for session in CashSession.select():
+        code = codes.get(session.id) or desk_code_from(session.desk)
+        CashSession.update(desk=code, open_desk=code if session.open_desk is not None else None).where(
+            CashSession.id == session.id).execute()
+
+
 # A new database gets the current models' tables at once and LATEST as its
 # version (Vorta's way); an existing one runs the steps above its version.
 # Steps create tables from the current models, so a step that adds a column
@@ -157,6 +175,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (8, "operators, cancellations, journal", _v8_operators_journal),
     (9, "payments: the desk's code", _v9_desk_code),
     (10, "payments: idempotency key", _v10_request_id),
+    (11, "desk codes claimed, cash sessions by desk code", _v11_desk_claims),
 ]
 
 LATEST = MIGRATIONS[-1][0]
@@ -206,7 +225,8 @@ def migrate(database: peewee.Database, desk_code: str | None = None) -> int:
         if version == 0 and not database.table_exists(models.InvoiceList._meta.table_name):
             from .day import DAY_MODELS
 
-            database.create_tables(models.CACHE_MODELS + models.PAYMENT_MODELS + DAY_MODELS + models.AUDIT_MODELS)
+            database.create_tables(models.CACHE_MODELS + models.PAYMENT_MODELS + DAY_MODELS + models.AUDIT_MODELS
+                                   + models.DESK_MODELS)
             now = datetime.now(timezone.utc)
             for number, _name, _step in MIGRATIONS:  # the history says every version is there
                 models.SchemaVersion.create(version=number, applied_at=now)
@@ -215,7 +235,7 @@ def migrate(database: peewee.Database, desk_code: str | None = None) -> int:
             if number <= version:
                 continue
             log.info("Database migration %d: %s", number, name)
-            step(database, desk_code) if step is _v9_desk_code else step(database)
+            step(database, desk_code) if step in (_v9_desk_code, _v11_desk_claims) else step(database)
             models.SchemaVersion.create(version=number, applied_at=datetime.now(timezone.utc))
             version = number
     return version

@@ -253,3 +253,18 @@ class JournalHead(BaseModel):
 
 
 AUDIT_MODELS = [Operator, Cancellation, JournalEntry, JournalHead]
+
+
+class DeskClaim(BaseModel):
+    """Which desk holds a desk code in this database: the settings folder
+    (MAELIS_DESK_HOME, its `desk-id` file) that claimed it, and when it was
+    last opened. Two desks of one machine are two folders, so two claims."""
+
+    code = peewee.CharField(max_length=8, primary_key=True)
+    home_id = peewee.CharField(max_length=64)
+    name = peewee.CharField(max_length=100)  # the machine's name
+    home = peewee.CharField(max_length=500)  # the folder, for the message of a refusal
+    seen_at = AwareDateTimeField()
+
+
+DESK_MODELS = [DeskClaim]

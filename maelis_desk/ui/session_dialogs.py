@@ -228,7 +228,7 @@ class OpenSessionDialog(QDialog):
         self._task = worker.Latest()
 
         layout = QVBoxLayout(self)
-        head = QLabel(f"<b>Ouverture de la caisse du poste {html_text(desk.settings.desk)}</b><br>"
+        head = QLabel(f"<b>Ouverture de la caisse du poste {html_text(desk.settings.code)}</b><br>"
                       "Comptez le fond de caisse par coupures, ou tapez son total (0 s'il est vide).")
         head.setWordWrap(True)
         layout.addWidget(head)

@@ -303,7 +303,7 @@ def test_a_session_of_yesterday_must_be_closed_first(qtbot, bare_desk, settings)
     from maelis_desk.ui.main_window import MainWindow
 
     yesterday = utcnow() - timedelta(days=1)
-    DayService(DayStore(), Payments(), desk=settings.desk, operator=lambda: "Martine",
+    DayService(DayStore(), Payments(), desk=settings.code, operator=lambda: "Martine",
                clock=lambda: yesterday).open_session(Decimal("50"))
     window = MainWindow(bare_desk, settings)
     window.show()

@@ -236,13 +236,13 @@ def test_the_till_is_whoever_takes_money_and_the_supervisor_reads_every_session(
     other = DayService(DayStore(), Payments(), desk="guichet-2", operator=lambda: "Paul", clock=day.clock)
     other.open_session(Decimal("0"))
     other_z = other.close(Counted(Decimal("0"), 0, Decimal("0"), Decimal("0"))).z_number
-    assert {s.desk for s in day.sessions()} == {staffed.settings.desk}
+    assert {s.desk for s in day.sessions()} == {staffed.settings.code}  # the till is the code's
     assert day.closing_by_z(z).z_number == z
     for call in (lambda: day.sessions(every_desk=True), lambda: day.closing_by_z(other_z)):
         with pytest.raises(PermissionDenied, match="voir les paiements de tous les opérateurs"):
             call()
     as_(staffed, "controle")
-    assert {s.desk for s in day.sessions(every_desk=True)} == {staffed.settings.desk, "guichet-2"}
+    assert {s.desk for s in day.sessions(every_desk=True)} == {staffed.settings.code, "guichet-2"}
     assert day.closing_by_z(other_z).z_number == other_z
     assert staffed.operators.allowed(Action.SEE_ALL_PAYMENTS) and not staffed.operators.allowed(Action.TAKE_PAYMENT)
 
