@@ -47,7 +47,8 @@ def test_regies_and_a_payment_sent_on_either_database(simulator, database_spec):
     assert other.returncode == 0, other.stderr
     assert json.loads(other.stdout) == {"name": socket.gethostname(), "code": "B2", "code_set": True,
                                         "database": public_url(database_spec),
-                                        "shared": database_spec.startswith("postgresql://")}
+                                        "shared": database_spec.startswith("postgresql://"),
+                                        "home": os.environ["MAELIS_DESK_HOME"] + "/data"}
     shown = run(*db, "desk", env_extra={"MAELIS_DESK_CODE": "c3"})
     assert "Code du poste : C3\n" in shown.stdout and "secret" not in shown.stdout
     waiting = json.loads(run(*db, "outbox", "--json", url=simulator.url).stdout)
