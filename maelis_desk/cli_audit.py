@@ -84,7 +84,16 @@ def authenticate(desk, args) -> int | None:
     from .services.errors import AuthenticationRefused
 
     login = explicit_login(args)
+    if login and not desk.operators.has_accounts() and desk.settings.demo:
+        desk.operators.seed_demo()  # the demo's accounts, as its window's login screen shows them
     if not desk.operators.has_accounts():
+        if login:
+            # acting as a one-person desk would let « --operator caisse » do what a cashier may not
+            print(f"Ce poste n'a aucun compte d'opérateur : « {login} » ne peut pas être vérifié. "
+                  "Créez d'abord le compte du régisseur (maelis-desk operator add LOGIN --name NOM "
+                  f"--role regisseur), ou retirez --operator ({ENV_LOGIN}) pour agir en poste à une personne.",
+                  file=sys.stderr)
+            return EXIT_AUTH
         return None  # a one-person desk: the settings' operator acts
     if not login:
         print("Ce poste a des comptes opérateurs : indiquez qui agit avec --operator LOGIN "

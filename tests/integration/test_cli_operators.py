@@ -82,3 +82,27 @@ def test_operators_cancel_and_journal(simulator, tmp_path):
     assert broken.returncode == 8 and "entrée n° 3" in broken.stdout
     assert cli("operator", "disable", "caisse", **regie).returncode == 0
     assert cli("outbox", **caisse).returncode == 4
+
+
+def test_an_operator_named_on_a_desk_without_accounts_is_refused(simulator, tmp_path):
+    """« --operator caisse » on a desk with no account ran as a one-person desk: the cashier could cancel."""
+    listed = run("operator", "list", url=simulator.url, database=tmp_path / "d.sqlite3",
+                 operator="caisse", password="caisse")
+    assert listed.returncode == 4 and "aucun compte d'opérateur" in listed.stderr
+    assert run("operator", "list", url=simulator.url, database=tmp_path / "d.sqlite3").returncode == 0
+
+
+def test_the_demo_cli_acts_for_its_demo_accounts(tmp_path):
+    """On the demo (no URL), --operator logs in to the demo accounts its login screen lists."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAELIS_DESK_") or k == "MAELIS_DESK_HOME"}
+
+    def demo(*args, login):
+        return subprocess.run([sys.executable, "-m", "maelis_desk", "--operator", login, *args],
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                              env={**env, "MAELIS_DESK_OPERATOR_PASSWORD": login})
+
+    listed = demo("operator", "list", "--json", login="regie")
+    assert listed.returncode == 0, listed.stderr
+    assert {"caisse", "regie", "controle"} <= {o["login"] for o in json.loads(listed.stdout)}
+    denied = demo("cancel", "102-2026-X-000001", "--reason", "erreur", login="caisse")
+    assert denied.returncode == 9 and "n'a pas le droit d'annuler" in denied.stderr, denied.stderr
