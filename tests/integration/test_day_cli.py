@@ -23,7 +23,7 @@ from integration_helpers import DEMO_FAMILY
 def cli(simulator, database, *args, env_extra=None, timeout=60):
     env = dict(os.environ)
     env.update({"MAELIS_DESK_URL": simulator.url, "MAELIS_DESK_USER": "demo", "MAELIS_DESK_PASSWORD": "demo",
-                "MAELIS_DESK_DATABASE": str(database), "MAELIS_DESK_OPERATOR": "Agnès"})
+                "MAELIS_DESK_DATABASE": str(database)})  # a one-person desk: no operator named
     env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", "maelis_desk", *args], capture_output=True, text=True, env=env,
                           timeout=timeout)

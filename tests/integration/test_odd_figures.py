@@ -74,8 +74,9 @@ def test_an_odd_row_already_in_the_cache_does_not_crash_an_offline_view(simulato
             [sys.executable, "-m", "maelis_desk", "invoices", str(DEMO_FAMILY), "--offline", *extra,
              "--database", str(tmp_path / "desk.sqlite3")],
             capture_output=True, text=True, timeout=60,
-            env={**os.environ, "MAELIS_DESK_URL": simulator.url, "MAELIS_DESK_USER": "demo",
-                 "MAELIS_DESK_HOME": str(tmp_path / "home")},
+            # the same desk folder as make_desk's (desk_home): another folder would be another desk
+            # claiming this database's desk code, refused with exit 13
+            env={**os.environ, "MAELIS_DESK_URL": simulator.url, "MAELIS_DESK_USER": "demo"},
         )
         assert "Traceback" not in result.stderr, result.stderr
         assert result.returncode == 0, result.stderr
