@@ -10,8 +10,12 @@
 * `LockScreen`: covers the window's content (nothing of the family stays visible, the
   window title included); the operator's password unlocks (OperatorService.unlock), or
   another login and its password log that operator in instead (a switch). Dialogs open at
-  lock time (a payment being typed) are hidden, not closed, and shown again as they were.
-  While locked, every shortcut of the window is swallowed and the menu bar is disabled.
+  lock time (a payment being typed) are hidden, not closed: the same operator unlocking
+  finds them again as they were; another operator logging in at the lock screen gets none
+  of them (they are rejected, nothing they held is saved or applied, and the status bar
+  says so). The same holds for « Changer d'opérateur… »: the previous operator's windows
+  close when someone else logs in. While locked, every shortcut of the window is swallowed
+  and the menu bar is disabled.
 * `OperatorsDialog`: the accounts (login, name, role, active), add (password twice),
   disable/enable, change role, new password; everything through OperatorService, which
   enforces the roles (a cashier or supervisor is refused there, in French).
@@ -444,6 +448,7 @@ class CounterActions(QObject):
         self.state: Counter | None = None
         self._task = worker.Latest()
         self._hidden: list[QWidget] = []
+        self._hidden_for: Operator | None = None  # whose dialogs _hidden holds
         self.lock_action = window._action("&Verrouiller le poste", LOCK_KEYS, self.lock,
                                           "Cacher le poste jusqu'au mot de passe de l'opérateur")
         self.switch_action = window._action("C&hanger d'opérateur…", SWITCH_KEYS, self.switch,
@@ -558,7 +563,8 @@ class CounterActions(QObject):
         popup = QApplication.activePopupWidget()
         if popup is not None:
             popup.close()
-        self._hidden = [w for w in window.findChildren(QDialog) if w.isWindow() and w.isVisible()]
+        self._hidden = self._open_dialogs()
+        self._hidden_for = operator
         for dialog in self._hidden:
             dialog.hide()  # hidden, not closed: what was typed stays
         window.centralWidget().setEnabled(False)
@@ -580,12 +586,34 @@ class CounterActions(QObject):
         window.centralWidget().setEnabled(True)
         window.menuBar().setEnabled(True)
         window._update_title()
-        for dialog in self._hidden:
-            if shiboken6.isValid(dialog):
-                dialog.show()
-        self._hidden = []
-        window.statusBar().showMessage(f"Poste déverrouillé : {operator.label} au guichet.", 8000)
+        hidden, previous = [d for d in self._hidden if shiboken6.isValid(d)], self._hidden_for
+        self._hidden, self._hidden_for = [], None
+        message = f"Poste déverrouillé : {operator.label} au guichet."
+        if previous is not None and previous.login == operator.login:
+            for dialog in hidden:
+                dialog.show()  # their own dialogs, as they left them
+        elif hidden:
+            message += " " + self._close_dialogs(hidden, previous)
+        window.statusBar().showMessage(message, 15000)
         self.refresh()
+
+    def _open_dialogs(self, *, but: QWidget | None = None) -> list[QDialog]:
+        """The window's dialogs on screen (nested ones after their parent), `but` excepted."""
+        return [w for w in self.window.findChildren(QDialog)
+                if w.isWindow() and w.isVisible() and w is not but]
+
+    @staticmethod
+    def _close_dialogs(dialogs: list[QDialog], previous: Operator | None) -> str:
+        """Another operator is at the counter: the previous one's dialogs are rejected (a
+        nested one first, so that no parent hands it on), nothing they held is saved or
+        applied. Returns what the status bar says."""
+        for dialog in reversed(dialogs):
+            if shiboken6.isValid(dialog):
+                dialog.reject()
+        whose = previous.full_name if previous is not None else "l'opérateur précédent"
+        if len(dialogs) == 1:
+            return f"La fenêtre laissée ouverte par {whose} a été fermée sans rien enregistrer."
+        return f"Les {len(dialogs)} fenêtres laissées ouvertes par {whose} ont été fermées sans rien enregistrer."
 
     def _title_changed(self, title: str) -> None:
         if self.locked and title != LOCKED_TITLE:
@@ -625,14 +653,21 @@ class CounterActions(QObject):
         """Ctrl+Shift+L: the login dialog; the new operator's role applies at once."""
         if self.locked:
             return None
+        previous, _locked = self.desk.operators.present
         dialog = LoginDialog(self.desk, self.window, demo=self.window.settings.demo, switching=True)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.logged_in.connect(self._switched)
+        dialog.logged_in.connect(lambda operator: self._switched(operator, previous, dialog))
         dialog.open()
         return dialog
 
-    def _switched(self, operator: Operator) -> None:
-        self.window.statusBar().showMessage(f"Au guichet : {operator.label}.", 8000)
+    def _switched(self, operator: Operator, previous: Operator | None = None,
+                  login_dialog: QWidget | None = None) -> None:
+        message = f"Au guichet : {operator.label}."
+        if previous is not None and previous.login != operator.login:
+            left = self._open_dialogs(but=login_dialog)  # modeless ones: the journal, a cancel dialog
+            if left:
+                message += " " + self._close_dialogs(left, previous)
+        self.window.statusBar().showMessage(message, 15000)
         self.refresh()
 
     def open_operators(self) -> OperatorsDialog:

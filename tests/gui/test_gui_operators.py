@@ -1,7 +1,8 @@
 """Operators in the window (issue 11 points 1 and 2): the idle lock and Ctrl+L, unlocking
 with a wrong then the right password, a payment dialog kept across a lock, switching to a
 cashier (the régisseur's actions disabled with the service's reason), the operators dialog
-(add, disable; a cashier refused), the one-person desk."""
+(add, disable; a cashier refused), the one-person desk; a lock or a switch never hands one
+operator's open dialogs to another (the same operator gets them back)."""
 
 from __future__ import annotations
 
@@ -228,3 +229,101 @@ def test_settings_opened_by_a_régisseur_are_saved_only_while_the_role_allows(qt
         if getattr(dialog, "restart_box", None) is not None and dialog.restart_box.isVisible():
             next(b for b in dialog.restart_box.buttons() if "Plus tard" in b.text()).click()
     assert config.load_settings().timeout == 9.0
+
+
+def _gone(widget) -> bool:
+    import shiboken6
+
+    return not shiboken6.isValid(widget) or not widget.isVisible()
+
+
+def _visible_dialogs(win):
+    from PySide6.QtWidgets import QDialog
+
+    return [w for w in win.findChildren(QDialog) if w.isWindow() and w.isVisible()]
+
+
+def test_another_operator_at_the_lock_screen_gets_none_of_the_previous_ones_dialogs(qtbot, make_window, desk):
+    """A cashier's half-typed payment, then a régisseur's cancel and operators dialogs: locked,
+    then someone else logs in at the lock screen: nothing of theirs comes back, the payment
+    is not recorded, the status bar says the windows were closed."""
+    from maelis_desk.ui.control_dialogs import CancelDialog
+
+    win = make_window(login=("caisse", "caisse"))
+    open_family(qtbot, win)
+    payment = win.open_payment()
+    qtbot.waitExposed(payment)
+    payment.amount.setText("12,34")
+    finished = []
+    payment.finished.connect(finished.append)
+    before = desk.payments.counts()
+    win.counter.lock()
+    assert win.counter.locked and not payment.isVisible()
+    type_unlock(qtbot, win, "regie", login="regie")
+    qtbot.waitUntil(lambda: not win.counter.locked)
+    assert desk.operators.current.login == "regie"
+    assert _gone(payment) and finished == [0]  # rejected
+    assert _visible_dialogs(win) == []
+    assert desk.payments.counts() == before  # nothing recorded from the cashier's dialog
+    message = win.statusBar().currentMessage()
+    assert "Régis Dupont (régisseur) au guichet" in message
+    assert "La fenêtre laissée ouverte par Camille Caissière a été fermée sans rien enregistrer." in message
+    # the régisseur's cancel dialog (a receipt typed, a reason chosen) and operators dialog: a cashier gets neither
+    cancel = win.control.open_cancel()
+    qtbot.waitExposed(cancel)
+    cancel.receipt_edit.setText("A-000042")
+    cancel.reasons.setCurrentRow(2)
+    operators = win.counter.open_operators()
+    qtbot.waitUntil(lambda: operators.table.rowCount() == 3)
+    operators.activateWindow()
+    win.counter.lock()
+    assert _gone(cancel) and _gone(operators)
+    type_unlock(qtbot, win, "caisse", login="caisse")
+    qtbot.waitUntil(lambda: not win.counter.locked)
+    assert desk.operators.current.login == "caisse"
+    assert _visible_dialogs(win) == []
+    assert not [w for w in win.findChildren(CancelDialog) if w.isVisible()]
+    assert ("Les 2 fenêtres laissées ouvertes par Régis Dupont ont été fermées sans rien enregistrer."
+            in win.statusBar().currentMessage())
+
+
+def test_the_same_operator_unlocking_gets_all_their_dialogs_back(qtbot, make_window, desk):
+    win = make_window()
+    cancel = win.control.open_cancel()
+    qtbot.waitExposed(cancel)
+    cancel.receipt_edit.setText("A-000042")
+    journal = win.control.open_journal()
+    qtbot.waitExposed(journal)
+    win.counter.lock()
+    assert not cancel.isVisible() and not journal.isVisible()
+    type_unlock(qtbot, win, "regie")
+    qtbot.waitUntil(lambda: not win.counter.locked)
+    assert cancel.isVisible() and journal.isVisible() and cancel.receipt_edit.text() == "A-000042"
+    assert win.statusBar().currentMessage() == "Poste déverrouillé : Régis Dupont (régisseur) au guichet."
+    journal.reject()
+    cancel.reject()
+
+
+def test_switching_operator_closes_the_previous_ones_modeless_dialogs(qtbot, make_window, desk):
+    """Ctrl+Shift+L with the régisseur's journal open (modeless): the cashier who logs in does
+    not get it; the régisseur logging in again over himself keeps his."""
+    win = make_window()
+    journal = win.control.open_journal()
+    qtbot.waitExposed(journal)
+    login = win.counter.switch()
+    qtbot.waitExposed(login)
+    login.login_edit.setText("regie")
+    login.password_edit.setText("regie")
+    login.submit()
+    qtbot.waitUntil(lambda: _gone(login))
+    assert journal.isVisible()  # the same operator: nothing closed
+    login = win.counter.switch()
+    qtbot.waitExposed(login)
+    login.login_edit.setText("caisse")
+    login.password_edit.setText("caisse")
+    login.submit()
+    qtbot.waitUntil(lambda: desk.operators.current_or_none is not None and desk.operators.current.login == "caisse")
+    qtbot.waitUntil(lambda: _gone(login))
+    assert _gone(journal) and _visible_dialogs(win) == []
+    assert ("La fenêtre laissée ouverte par Régis Dupont a été fermée sans rien enregistrer."
+            in win.statusBar().currentMessage())
