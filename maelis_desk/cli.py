@@ -623,6 +623,8 @@ def run_command(settings: Settings, args) -> int:
         print(f"Erreur : {exc.message}", file=sys.stderr)
         logging.getLogger(__name__).debug("detail: %s", exc.detail)
         return _credentials_outcome(desk, exc.exit_code)
+    except BrokenPipeError:
+        raise  # the reader of the output went away: __main__ ends quietly (141)
     except OSError as exc:
         print(f"Erreur : {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", file=sys.stderr)
         return 1

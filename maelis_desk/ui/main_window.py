@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..config import Settings
-from ..domain import Freshness, Invoice
+from ..domain import Freshness, Invoice, PaymentState
 from ..formatting import age_fr, fr_datetime, html_text, local
 from ..services import Desk, FamilyView, State
 from ..services.clock import utcnow
@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self.shown_at: datetime | None = None
         self.snapshot = None
         self.unsent = 0  # payments Maelis has not acknowledged yet (the last count read)
+        #: (payment id, receipt, message) while the status bar says the payment is on its way
+        self._on_its_way: tuple[str, str, str] | None = None
         self._quit_confirmed = False
 
         self.setWindowIcon(app_icon())
@@ -486,6 +488,8 @@ class MainWindow(QMainWindow):
         self.state_label.setText(f'<span style="color:{colour}">●</span> {html_text(text)}')
         self.state_label.setToolTip(tip)
         self.credentials_banner.follow(snapshot.state, offline_mode=self.offline_mode)
+        if self.offline:
+            self._follow_on_its_way()
         self._update_title()
         self.health_shown.emit(snapshot)
 
@@ -597,9 +601,42 @@ class MainWindow(QMainWindow):
                      else "Maelis ne répond pas : il lui sera transmis dès qu'il répondra.")
         else:
             after = "Transmission à Maelis en cours…"
-        self.statusBar().showMessage(f"Paiement enregistré : quittance n° {record.receipt}. {after}", 15000)
+        message = f"Paiement enregistré : quittance n° {record.receipt}. {after}"
+        self.statusBar().showMessage(message, 15000)
+        self._on_its_way = None if self.offline else (record.id, record.receipt, message)
         self.payments_changed()
         self.jobs.transmit_now()
+
+    def _follow_on_its_way(self) -> None:
+        """The status bar said « Transmission à Maelis en cours… » for a payment: once a pass
+        ended or Maelis stopped answering, it says where that payment stands instead (a stale
+        « en cours » would tell the cashier a thing no longer true)."""
+        if self._on_its_way is None:
+            return
+        payment_id, receipt, message = self._on_its_way
+        if self.statusBar().currentMessage() != message:  # replaced or timed out: nothing to correct
+            self._on_its_way = None
+            return
+        payments = self.desk.payments
+        worker.run_in_background(self, lambda: payments.get(payment_id),
+                                 lambda record: self._say_where(record, receipt, message),
+                                 pool=worker.disk_pool(), label="")
+
+    def _say_where(self, record, receipt: str, message: str) -> None:
+        if self._on_its_way is None or self._on_its_way[2] != message \
+                or self.statusBar().currentMessage() != message:
+            return
+        state = record.state if record is not None else None
+        if state in (PaymentState.PENDING, PaymentState.SENDING) and not self.offline:
+            return  # not sent yet by this pass (another was under way): the next pass will tell
+        self._on_its_way = None
+        if state in (PaymentState.PENDING, PaymentState.SENDING):
+            after = "Maelis ne répond pas : il lui sera transmis dès qu'il répondra."
+        elif state is None:
+            return
+        else:
+            after = f"{state.label_fr}."
+        self.statusBar().showMessage(f"Paiement enregistré : quittance n° {receipt}. {after}", 15000)
 
     def payments_changed(self) -> None:
         """A payment's state changed (recorded, sent, confirmed, rejected): the family shown,
@@ -634,6 +671,7 @@ class MainWindow(QMainWindow):
         """A pass of the transmitter ended (the background jobs' or the outbox dialog's): every
         view of the payments follows their states — the family shown, the status bar,
         an open outbox dialog."""
+        self._follow_on_its_way()
         if report is None:
             self._update_outbox()
             return

@@ -215,6 +215,44 @@ def test_an_offline_payment_is_not_said_to_be_on_its_way(qtbot, window, desk, si
     dialog.accept()
 
 
+def _pay_first_invoice_from_the_dialog(qtbot, window):
+    index = next(i for i, r in enumerate(window.view.regies) if r.to_pay)
+    window.family_pane.select_regie(index)
+    dialog = window.open_payment()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    assert dialog.stack.currentIndex() == dialog.CONFIRM, dialog.error.text()
+    with qtbot.waitSignal(dialog.recorded, timeout=10000):
+        qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
+    return dialog
+
+
+def test_on_its_way_is_replaced_once_maelis_stopped_answering(qtbot, window, desk, simulator):
+    """Online when the payment was taken, so the status bar said « Transmission à Maelis en cours… »;
+    Maelis had stopped answering meanwhile: once the pass failed, that sentence stayed for 15 s
+    while the desk knew it untrue. It now says the payment waits for Maelis."""
+    open_family(qtbot, window)
+    simulator.set_fault("down")  # the window does not know yet: its last read succeeded
+    assert not window.offline
+    dialog = _pay_first_invoice_from_the_dialog(qtbot, window)
+    assert "Transmission à Maelis en cours" in window.statusBar().currentMessage()
+    dialog.accept()
+    qtbot.waitUntil(lambda: "dès qu'il répondra" in window.statusBar().currentMessage(), timeout=20000)
+    message = window.statusBar().currentMessage()
+    assert "en cours" not in message and "quittance n°" in message
+
+
+def test_on_its_way_becomes_what_maelis_answered(qtbot, window, desk, simulator):
+    """Online, the pass goes through: the status bar says what Maelis answered, not « en cours »."""
+    open_family(qtbot, window)
+    dialog = _pay_first_invoice_from_the_dialog(qtbot, window)
+    dialog.accept()
+    qtbot.waitUntil(lambda: "en cours" not in window.statusBar().currentMessage(), timeout=20000)
+    message = window.statusBar().currentMessage()
+    assert "quittance n°" in message
+    assert "Confirmé par Maelis" in message or "Envoyé, confirmation attendue" in message, message
+
+
 def test_online_the_payment_dialog_has_no_cache_note(qtbot, window, desk):
     view = open_family(qtbot, window)
     window.family_pane.select_regie(next(i for i, r in enumerate(view.regies) if r.to_pay))

@@ -168,3 +168,20 @@ def test_an_invoice_is_named_as_the_window_shows_it(simulator, tmp_path):
     record = json.loads(paid.stdout)
     assert [i["number"] for i in record["invoices"]] == [first["number"]]
     assert Decimal(record["invoices"][0]["remaining_after"]) == Decimal(first["remaining"]) - 1
+
+
+@pytest.mark.parametrize("args", [("invoices", str(DEMO_FAMILY), "--history"), ("regies",)])
+def test_a_reader_that_went_away_is_no_error(simulator, args):
+    """`maelis-desk invoices 1312 | head -3`: the reader closes the pipe; the desk printed
+    « Erreur : Broken pipe () » (and Python's « Exception ignored… »). It now ends quietly, 141."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the desk writes anything: its first write fails
+    env = {**os.environ, "MAELIS_DESK_URL": simulator.url, "MAELIS_DESK_USER": "demo",
+           "MAELIS_DESK_PASSWORD": "demo"}
+    try:
+        result = subprocess.run([sys.executable, "-m", "maelis_desk", *args], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 141
