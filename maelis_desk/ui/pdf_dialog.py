@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain import Invoice
+from ..formatting import os_error_fr
 from ..services import Desk
 from .worker import Latest, disk_pool, error_text, network_pool
 
@@ -80,6 +81,8 @@ class PdfSource:
     failure_hint: str  # after « Impossible d'afficher … : <reason> »
     saved: str  # « Facture enregistrée », « Quittance enregistrée »
     load: Callable[[], bytes]  # runs in the background (may call Maelis, may read the database)
+    #: after a failed save or print: what stays true (a receipt's payment is recorded, whatever the file)
+    kept: str = ""
 
 
 def _safe(text: str) -> str:
@@ -115,6 +118,7 @@ def receipt_source(desk: Desk, record, *, duplicate: bool = False) -> PdfSource:
         failure_hint="Le paiement reste enregistré ; réessayez, ou réimprimez la quittance depuis les paiements "
                      "transmis (Ctrl+Maj+T).",
         saved="Quittance enregistrée",
+        kept=f"Le paiement reste enregistré (quittance n° {record.receipt}) : ne l'encaissez pas une seconde fois.",
         # through the service: a cashier reprints only their own, a cancelled payment's is marked ANNULÉ
         load=lambda: desk.receipts.pdf(record, duplicate=duplicate, paper=paper),
     )
@@ -359,7 +363,7 @@ class PdfDialog(QDialog):
         last = min(count, printer.toPage() or count)
         painter = QPainter()
         if not painter.begin(printer):
-            self.status.setText("Impression impossible : l'imprimante n'a pas pu être ouverte.")
+            self._failed("Impression impossible : l'imprimante n'a pas pu être ouverte.")
             return 0
         printed = 0
         try:
@@ -429,10 +433,13 @@ class PdfDialog(QDialog):
         try:
             Path(path).write_bytes(self.data)
         except OSError as exc:
-            self.status.setText(f"Enregistrement impossible : {exc.strerror or exc} ({path})")
+            self._failed(f"Enregistrement impossible : {os_error_fr(exc)} ({path}).")
             return False
         self.status.setText(f"{self.source.saved} : {path}")
         return True
+
+    def _failed(self, text: str) -> None:
+        self.status.setText(f"{text} {self.source.kept}".strip())
 
     # -- closing -----------------------------------------------------------------------
 

@@ -352,3 +352,40 @@ def test_a_mode_written_in_the_table_appears_in_the_dialog_and_the_cli(qtbot, de
     with qtbot.waitSignal(dialog.recorded, timeout=10000) as blocker:
         qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
     assert blocker.args[0].mode == "virement" and blocker.args[0].details == {"mandate_number": "M-42"}
+
+
+@pytest.mark.qt_log_ignore(r"QPainter::begin\(\): Returned false",  # the print refused, on purpose
+                           r"This plugin does not support propagateSizeHints")
+def test_a_receipt_that_cannot_be_saved_or_printed_says_the_payment_is_recorded(qtbot, window, desk, tmp_path):
+    """Issue 8 point 4, the window's side: once recorded, a failed receipt file or print says that the
+    payment *is* recorded, with its receipt number, so that nobody takes the money again; the
+    system's reason is in French (it was « Not a directory »), and nothing more is recorded."""
+    from gui_helpers import open_family
+    from PySide6.QtPrintSupport import QPrinter
+
+    view = open_family(qtbot, window)
+    window.family_pane.select_regie(next(i for i, r in enumerate(view.regies) if r.to_pay))
+    dialog = window.open_payment()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClick(dialog.amount, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dialog.recorded, timeout=10000) as blocker:
+        qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
+    record = blocker.args[0]
+    receipt = dialog.show_receipt()
+    qtbot.addWidget(receipt)
+    qtbot.waitUntil(lambda: receipt.document.pageCount() == 1, timeout=10000)
+    not_a_folder = tmp_path / "quittances"
+    not_a_folder.write_text("un fichier, pas un dossier")  # refused even to root, unlike a chmod
+    assert receipt.save_to(str(not_a_folder / "q.pdf")) is False
+    said = receipt.status.text()
+    assert "Enregistrement impossible : un élément du chemin n'est pas un dossier" in said
+    assert f"Le paiement reste enregistré (quittance n° {record.receipt})" in said
+    assert "Not a directory" not in said
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(not_a_folder / "q.pdf"))
+    assert receipt.print_to(printer) == 0
+    said = receipt.status.text()
+    assert "Impression impossible" in said and f"quittance n° {record.receipt}" in said
+    assert [r.receipt for r in desk.payments.outbox(include_confirmed=True)] == [record.receipt]
+    dialog.accept()
