@@ -363,7 +363,7 @@ class PdfDialog(QDialog):
         last = min(count, printer.toPage() or count)
         painter = QPainter()
         if not painter.begin(printer):
-            self._failed("Impression impossible : l'imprimante n'a pas pu être ouverte.")
+            self._not_done("Impression impossible : l'imprimante n'a pas pu être ouverte.")
             return 0
         printed = 0
         try:
@@ -433,12 +433,12 @@ class PdfDialog(QDialog):
         try:
             Path(path).write_bytes(self.data)
         except OSError as exc:
-            self._failed(f"Enregistrement impossible : {os_error_fr(exc)} ({path}).")
+            self._not_done(f"Enregistrement impossible : {os_error_fr(exc)} ({path}).")
             return False
         self.status.setText(f"{self.source.saved} : {path}")
         return True
 
-    def _failed(self, text: str) -> None:
+    def _not_done(self, text: str) -> None:
         self.status.setText(f"{text} {self.source.kept}".strip())
 
     # -- closing -----------------------------------------------------------------------
