@@ -173,6 +173,15 @@ class Reader:
     def _falls_back(exc: DeskError) -> bool:
         return not (isinstance(exc, MaelisRefused) and exc.is_business)
 
+    def probe(self) -> None:
+        """Ask Maelis once for its régies, so that its state is known from the start (the
+        status bar said « Maelis : ? » until a family was opened); the answer is cached like
+        any read, a failure only sets the state (the breaker), never raises."""
+        try:
+            self._ask(lambda c: c.read_regies(), background=True)
+        except DeskError:
+            pass  # the health service holds what happened
+
     # -- régies -------------------------------------------------------------
 
     def regies(self, *, max_age: timedelta | None = None) -> tuple[list[Regie], Freshness]:

@@ -43,6 +43,7 @@ class BackgroundJobs(QObject):
         self._health_task = worker.Latest()
         self._transmit_task = worker.Latest()
         self._sync_task = worker.Latest()
+        self._probe_task = worker.Latest()
         self.health_timer = self._timer(HEALTH_EVERY_MS, self.refresh_health)
         self.transmit_timer = self._timer(TRANSMIT_EVERY_MS, self.transmit_now)
         self.sync_timer = self._timer(SYNC_EVERY_MS, self.sync_now)
@@ -60,6 +61,10 @@ class BackgroundJobs(QObject):
             self.transmit_timer.start()
             self.sync_timer.start()
             QTimer.singleShot(FIRST_TRANSMIT_MS, self, self.transmit_now)
+            # Maelis' state from the start, not « Maelis : ? » until the first family
+            reader = self.desk.reader
+            self._probe_task.run(self, reader.probe, lambda _none: self.refresh_health(),
+                                 lambda _exc: self.refresh_health(), pool=worker.network_pool(), label="")
         self.refresh_health()
 
     def stop(self) -> None:
@@ -68,12 +73,13 @@ class BackgroundJobs(QObject):
         for timer in (self.health_timer, self.transmit_timer, self.sync_timer):
             timer.stop()
         self.desk.refresher.cancel()
-        for task in (self._transmit_task, self._sync_task, self._health_task):
+        for task in (self._transmit_task, self._sync_task, self._health_task, self._probe_task):
             task.cancel()
 
     @property
     def busy(self) -> bool:
-        return self._health_task.busy or self._transmit_task.busy or self._sync_task.busy
+        return (self._health_task.busy or self._transmit_task.busy or self._sync_task.busy
+                or self._probe_task.busy)
 
     # -- the jobs --------------------------------------------------------------------------
 

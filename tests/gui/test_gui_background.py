@@ -47,6 +47,15 @@ def test_start_reads_the_state_and_runs_the_timers(qtbot, jobs):
                          jobs.sync_timer: background.SYNC_EVERY_MS}
 
 
+def test_the_state_is_known_soon_after_the_start(qtbot, jobs):
+    """Issue 9 point 8: the status bar said « Maelis : ? » until a family was opened (nothing
+    had asked Maelis yet, with an empty outbox). The start asks once, off the GUI thread."""
+    reads = []
+    jobs.health_read.connect(reads.append)
+    jobs.start()
+    qtbot.waitUntil(lambda: any(r.state is State.ONLINE for r in reads), timeout=10000)
+
+
 def test_a_transmission_sends_the_outbox_then_reads_the_state(qtbot, jobs, desk):
     record = _record_a_payment(desk)
     reads = []
