@@ -23,7 +23,10 @@ _pg_find_bin() {
 
 _pg_as() {  # run a command as the server's user
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u "$_pg_user" -- "$@"
+    # from /: the server's user may not enter the project's folder (a clone in
+    # /root, or in a home that is 0700), and initdb, pg_ctl and createdb then
+    # print « could not change directory to ... : Permission denied ».
+    (cd / && runuser -u "$_pg_user" -- "$@")
   else
     "$@"
   fi
