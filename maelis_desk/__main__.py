@@ -9,10 +9,15 @@ import sys
 #: as a command killed by the signal would end, and nothing printed (it is not the desk's failure)
 EXIT_PIPE_CLOSED = 141
 
+#: what the desk writes (its database, logs, WSDL copies, receipts, reports, dockets) carries
+#: families' names and money: its user's alone, files 0600 and folders 0700 (issue 8 point 8)
+PRIVATE_UMASK = 0o077
+
 
 def main(argv: list[str] | None = None) -> int:
     from .cli import run
 
+    os.umask(PRIVATE_UMASK)
     try:
         code = run(argv)
         sys.stdout.flush()  # what is still buffered fails here, not in the interpreter's exit

@@ -15,10 +15,12 @@ desk's code is another desk's (another settings folder) in the same database.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import re
 import sys
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -84,7 +86,12 @@ def positive_int(text: str) -> int:
 def _connection_options(g) -> None:
     g.add_argument("--url", help="base des services Maelis (MAELIS_DESK_URL) ; absente : le Maelis de démonstration")
     g.add_argument("--user", help="utilisateur Maelis (MAELIS_DESK_USER)")
-    g.add_argument("--password", help="mot de passe Maelis (MAELIS_DESK_PASSWORD ; sinon le trousseau du système)")
+    g.add_argument("--password-file", metavar="FICHIER",
+                   help="fichier dont la première ligne est le mot de passe Maelis ; sinon MAELIS_DESK_PASSWORD, "
+                        "le trousseau du système, ou demandé au clavier (jamais sur la ligne de commande : "
+                        "« ps » la montre à tous)")
+    # Refused with its reason (run): a password in argv is readable by every user of the machine.
+    g.add_argument("--password", dest="password_in_argv", help=argparse.SUPPRESS)
     g.add_argument("--database", help="chemin ou URL de la base locale (MAELIS_DESK_DATABASE)")
     g.add_argument("--timeout", help="délai de réponse de Maelis en secondes (MAELIS_DESK_TIMEOUT, défaut 5)")
     g.add_argument("--desk-code", metavar="CODE", help="le code de ce poste, sur chaque paiement et dans ses "
@@ -579,6 +586,9 @@ def run(argv: list[str] | None = None) -> int:
     )
     if args.command is not None and args.self_check is not None:
         parser.error("--self-check s'emploie sans commande (il vérifie la fenêtre)")
+    if getattr(args, "password_in_argv", None) is not None:
+        print(PASSWORD_IN_ARGV, file=sys.stderr)
+        return EXIT_USAGE
     if args.command == "simulator":
         from .launcher import run_simulator
 
@@ -592,7 +602,32 @@ def run(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"Réglages : {exc}", file=sys.stderr)
         return EXIT_USAGE
+    settings = _ask_password(settings, args.command)
     return run_command(settings, args)
+
+
+PASSWORD_IN_ARGV = (
+    "Le mot de passe de Maelis ne se donne pas sur la ligne de commande : tout utilisateur de la machine "
+    "le verrait (« ps »). Donnez-le par la variable MAELIS_DESK_PASSWORD, par --password-file FICHIER "
+    "(un fichier lisible de vous seul), par le trousseau du système (la fenêtre l'y range : Fichier > "
+    "Réglages…), ou laissez le poste le demander au clavier."
+)
+
+#: the commands that ask Maelis something (the others work on the desk's own database)
+_TALK_TO_MAELIS = {"regies", "families", "family", "invoices", "pdf", "pay", "transmit", "sync"}
+
+
+def _ask_password(settings, command: str | None):
+    """No password from the environment, a file or the keyring: ask on a terminal (never echoed)."""
+    if (settings.demo or settings.offline or not settings.user or settings.password is not None
+            or command not in _TALK_TO_MAELIS or not sys.stdin.isatty()):
+        return settings
+    try:
+        typed = getpass.getpass(f"Mot de passe Maelis de {settings.user} : ")
+    except (EOFError, KeyboardInterrupt):
+        print(file=sys.stderr)
+        return settings
+    return replace(settings, password=typed or None)
 
 
 AUTH_FIX = ("Corrigez l'utilisateur (--user ou MAELIS_DESK_USER) ou le mot de passe (MAELIS_DESK_PASSWORD, "

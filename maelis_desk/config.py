@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from .domain import desk_code_from, desk_code_problem, is_postgres_url, split_database_password
+from .formatting import os_error_fr
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +252,7 @@ def settings_from_args(args) -> Settings:
         {
             "url": getattr(args, "url", None),
             "user": getattr(args, "user", None),
-            "password": getattr(args, "password", None),
+            "password": password_from_file(getattr(args, "password_file", None)),
             "database": getattr(args, "database", None),
             "timeout": getattr(args, "timeout", None),
             "offline": getattr(args, "offline", None),
@@ -259,6 +260,41 @@ def settings_from_args(args) -> Settings:
             "desk_code": getattr(args, "desk_code", None),
         }
     )
+
+
+def keep_private(*folders: Path) -> None:
+    """The desk's own folders readable by its user only (0700): an older desk made them 0755.
+    New files and folders are private by the process's umask (__main__.PRIVATE_UMASK)."""
+    for folder in folders:
+        try:
+            st = folder.stat()
+            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+                folder.chmod(0o700)
+        except OSError as exc:  # a folder not made yet, or not ours: nothing to tighten
+            log.debug("keep_private %s: %s", folder, exc)
+
+
+def password_from_file(path: str | None) -> str | None:
+    """The first line of `path` (--password-file), the way a script hands a secret
+    without showing it to `ps`; None without a file."""
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            line = fh.readline().rstrip("\r\n")
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise SettingsError(f"Le fichier du mot de passe « {path} » n'existe pas.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"Fichier du mot de passe « {path} » illisible : "
+                            f"{os_error_fr(exc) if isinstance(exc, OSError) else 'texte non UTF-8'}.") from None
+    if mode & 0o077:
+        # as ssh does with a key: a secret others can read is no longer a secret
+        raise SettingsError(f"Le fichier du mot de passe « {path} » est lisible par d'autres utilisateurs : "
+                            f"réservez-le-vous (« chmod 600 {path} »).")
+    if not line:
+        raise SettingsError(f"Le fichier du mot de passe « {path} » est vide : le mot de passe est sa première ligne.")
+    return line
 
 
 def load_settings(overrides: Mapping[str, object] | None = None, env: Mapping[str, str] = os.environ) -> Settings:

@@ -149,6 +149,40 @@ def _timeout_error(exc: Exception, *, sent: bool, timeout: float) -> MaelisUnava
     return MaelisUnavailable(msg, request_sent=sent, detail=f"{type(exc).__name__}: {exc}")
 
 
+#: OpenSSL's reasons for refusing a certificate, as a cashier's technician reads them
+_TLS_REASONS = (
+    ("self-signed certificate in certificate chain", "la chaîne de certificats aboutit à un certificat auto-signé "
+                                                     "que le poste ne reconnaît pas"),
+    ("self-signed certificate", "le certificat est auto-signé"),
+    ("self signed certificate", "le certificat est auto-signé"),
+    ("certificate has expired", "le certificat a expiré"),
+    ("certificate is not yet valid", "le certificat n'est pas encore valide"),
+    ("hostname mismatch", "le certificat n'est pas celui de ce nom de serveur"),
+    ("ip address mismatch", "le certificat n'est pas celui de cette adresse"),
+    ("unable to get local issuer certificate", "l'autorité qui l'a signé est inconnue du poste"),
+    ("unable to get issuer certificate", "l'autorité qui l'a signé est inconnue du poste"),
+    ("certificate has been revoked", "le certificat a été révoqué"),
+    ("wrong version number", "le serveur ne parle pas TLS à cette adresse (http:// plutôt que https:// ?)"),
+)
+
+
+def _tls_error(exc: Exception, url: str) -> MaelisUnavailable:
+    """A TLS handshake that failed: the certificate refused (and why), or TLS itself."""
+    text = str(exc)
+    lowered = text.lower()
+    reason = next((fr for en, fr in _TLS_REASONS if en in lowered), None)
+    host = urlsplit(url).netloc
+    if "certificate verify failed" in lowered or "certificate" in lowered:
+        msg = (f"Le certificat du serveur Maelis ({host}) a été refusé : "
+               f"{reason or 'il ne peut pas être vérifié'}. Rien n'a été envoyé. Vérifiez l'adresse de "
+               "Maelis, ou faites installer sur le poste l'autorité de certification du serveur "
+               "(variable REQUESTS_CA_BUNDLE).")
+    else:
+        msg = (f"La connexion sécurisée (TLS) avec Maelis ({host}) a échoué : "
+               f"{reason or 'la négociation a été refusée'}. Rien n'a été envoyé.")
+    return MaelisUnavailable(msg, request_sent=False, detail=f"{type(exc).__name__}: {text}")
+
+
 class MaelisTransport(Transport):
     """A zeep Transport with bounded calls, strict XML and WSDL copies on disk."""
 
@@ -222,6 +256,9 @@ class MaelisTransport(Transport):
             )
         except requests.ConnectTimeout as exc:
             raise _timeout_error(exc, sent=False, timeout=self.timeout) from None
+        except requests.exceptions.SSLError as exc:
+            # before the ConnectionError it extends: the handshake failed, so nothing was sent
+            raise _tls_error(exc, url) from None
         except requests.ConnectionError as exc:
             # urllib3 raises ConnectionError both when it cannot connect and
             # when the peer hangs up after the request left; only the first

@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from ..config import Settings, save_settings
+from ..config import Settings, config_dir, keep_private, save_settings
 from ..formatting import fr_datetime, use_time_zone
 from ..maelis import MaelisClient
 from ..store import Cache, open_database
@@ -149,6 +149,7 @@ class Desk:
     def open(cls, settings: Settings) -> "Desk":
         """Open the database (migrating it) and prepare, without calling it yet, the client."""
         use_time_zone(settings.tz)
+        keep_private(settings.home, config_dir())
         try:
             open_database(settings.database_spec, desk_code=settings.code, password=settings.database_password)
         except (DatabaseUnavailable, SchemaTooNew) as exc:

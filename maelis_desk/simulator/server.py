@@ -74,6 +74,7 @@ import signal
 import socket
 import socketserver
 import sqlite3
+import ssl
 import sys
 import tempfile
 import threading
@@ -269,10 +270,19 @@ class _HTTPServer(socketserver.ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int]) -> None:
+    def __init__(self, address: tuple[str, int], tls: ssl.SSLContext | None = None) -> None:
         self._active: set[socket.socket] = set()
         self._active_lock = threading.Lock()
+        self._tls = tls
         super().__init__(address, _RequestHandler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        request, address = super().get_request()
+        if self._tls is not None:
+            # the handshake happens in the request's thread, on its first read: a client
+            # refusing the certificate fails that request only
+            request = self._tls.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
+        return request, address
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind() would call socket.getfqdn(): a DNS lookup.
@@ -309,8 +319,8 @@ class _HTTPServer(socketserver.ThreadingMixIn, WSGIServer):
 class _Listener:
     """One listening socket and the thread serving it."""
 
-    def __init__(self, host: str, port: int, app: Any, name: str) -> None:
-        self.server = _HTTPServer((host, port))
+    def __init__(self, host: str, port: int, app: Any, name: str, tls: ssl.SSLContext | None = None) -> None:
+        self.server = _HTTPServer((host, port), tls)
         self.server.set_app(app)
         self.port: int = self.server.server_address[1]
         self._thread = threading.Thread(
@@ -340,16 +350,23 @@ class Simulator:
     directory, removed when the simulator is garbage-collected); ``user`` and
     ``password`` are the WS-Security credentials it accepts; ``latency`` and
     ``fault`` are the initial knobs; ``today`` fixes the date the demo data
-    is generated for (tests).
+    is generated for (tests). ``tls`` (a certificate file and its key file) serves
+    the services over HTTPS, to test how the desk takes a certificate it
+    trusts, and one it refuses; the control endpoint stays plain HTTP.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, families: int = 300, seed: int = 2023,
                  state_dir: Path | str | None = None, user: str = "demo", password: str = "demo",
-                 latency: float = 0.0, fault: str | None = None, *, today: date | None = None) -> None:
+                 latency: float = 0.0, fault: str | None = None, *, today: date | None = None,
+                 tls: tuple[Path | str, Path | str] | None = None) -> None:
         _check_fault(fault)
         _check_latency(latency)
         self.host = host
         self._requested_port = port
+        self._tls: ssl.SSLContext | None = None
+        if tls is not None:
+            self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._tls.load_cert_chain(str(tls[0]), str(tls[1]))
         self.data = DemoData(seed=seed, families=families, today=today)
         if state_dir is None:
             self.state_dir = Path(tempfile.mkdtemp(prefix="maelis-demo-"))
@@ -383,7 +400,7 @@ class Simulator:
                 self._control = _Listener(self.host, self._control_port, self._control_app, "maelis-demo-control")
                 self._control_port = self._control.port  # both URLs survive a stop/start
                 main = _Listener(self.host, self._requested_port if self._port is None else self._port,
-                                 self.app, "maelis-demo")
+                                 self.app, "maelis-demo", self._tls)
                 self._port = main.port
                 self.app.base_url = self.origin
                 if self.knobs.redirect_to is None:
@@ -433,7 +450,7 @@ class Simulator:
         host = f"[{self.host}]" if ":" in self.host else self.host
         if host in ("0.0.0.0", "[::]", ""):
             host = "127.0.0.1"
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -450,7 +467,7 @@ class Simulator:
         """The always-up control endpoint: ``http://127.0.0.1:<port>/_control``."""
         if self._control is None:
             raise RuntimeError("the simulator is not started")
-        host = self.origin.rsplit(":", 1)[0]
+        host = self.origin.rsplit(":", 1)[0].replace("https://", "http://", 1)  # always plain HTTP
         return f"{host}:{self._control.port}/_control"
 
     # ---- knobs -------------------------------------------------------------

@@ -54,9 +54,8 @@ def test_password_asked_when_none_is_stored(qapp, settings, monkeypatch):
 
 def test_run_gui_opens_the_window_and_exits_cleanly(qapp, simulator, monkeypatch):
     monkeypatch.setattr(ui_app, "_log_to_file", lambda: None)
-    args = build_parser().parse_args(
-        ["--url", simulator.url, "--user", "demo", "--password", "demo", "--timeout", "2"]
-    )
+    monkeypatch.setenv("MAELIS_DESK_PASSWORD", "demo")  # never on the command line (issue 8 point 8)
+    args = build_parser().parse_args(["--url", simulator.url, "--user", "demo", "--timeout", "2"])
     seen = {}
 
     def close_when_shown():
@@ -148,9 +147,8 @@ def test_startup_probe_reports_its_marks_and_quits(qapp, simulator, monkeypatch,
         original(self)
 
     monkeypatch.setattr(startup_probe.StartupProbe, "_idle", idle)
-    args = build_parser().parse_args(
-        ["--url", simulator.url, "--user", "demo", "--password", "demo", "--timeout", "2"]
-    )
+    monkeypatch.setenv("MAELIS_DESK_PASSWORD", "demo")  # never on the command line (issue 8 point 8)
+    args = build_parser().parse_args(["--url", simulator.url, "--user", "demo", "--timeout", "2"])
     assert ui_app.run_gui(args) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(startup_probe.PREFIX))
     items = dict(item.split("=") for item in line.split()[1:])
