@@ -167,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("outbox", parents=[common], help="les paiements pas encore confirmés par Maelis")
-    p.add_argument("--all", action="store_true", help="tous les paiements, confirmés compris")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", help="tous les paiements, confirmés compris")
+    which.add_argument("--to-check", action="store_true",
+                       help="seulement ceux qu'une personne doit vérifier (constatés dans Maelis sans accusé, "
+                            "en doute, refusés)")
     p.add_argument("--json", action="store_true")
 
     sub.add_parser("transmit", parents=[common], help="envoyer maintenant à Maelis les paiements en attente")
@@ -186,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action="store_true",
                    help="montrer l'avancement (une barre sur un terminal, des lignes dans un journal)")
     p.add_argument("--new-pass", action="store_true", help="commencer une nouvelle passe même si celle du jour est faite")
+
+    p = sub.add_parser("history", parents=[common],
+                       help="l'historique d'un paiement : enregistré, envoyé, accusé par Maelis ou seulement "
+                            "constaté dans ses montants, vérifié, annulé")
+    p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-A-000001")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("receipt", parents=[common], help="réimprimer la quittance d'un paiement (PDF)")
     p.add_argument("receipt", metavar="QUITTANCE", help="numéro de quittance, par exemple 102-2026-A-000001 (ou, avant les codes de poste, "
@@ -484,18 +494,49 @@ def _after_recording(exc: BaseException, args) -> str:
 
 
 def cmd_outbox(desk, args) -> int:
-    records = desk.payments.outbox(include_confirmed=args.all)
+    if args.to_check:
+        records = desk.payments.to_check()
+    else:
+        records = desk.payments.outbox(include_confirmed=args.all)
     if args.json:
         print(json.dumps([payment_json(r) for r in records], ensure_ascii=False, indent=2))
         return EXIT_OK
     if not records:
-        print("Aucun paiement en attente : tout est confirmé par Maelis.")
+        print("Aucun paiement à vérifier." if args.to_check
+              else "Aucun paiement en attente : tout est confirmé par Maelis.")
     for r in records:
         error = f" — {r.last_error}" if r.last_error else ""
         print(f"{r.receipt}  famille {r.family}  {euros(r.amount):>12}  {fr_datetime(r.created_at)}  "
               f"{r.state.label_fr}{error}")
         if not r.state.is_confirmed:
             print(f"    {desk.transmitter.explain(r)}")
+    return EXIT_OK
+
+
+def cmd_history(desk, args) -> int:
+    history = desk.payments.history(args.receipt)
+    p, how = history.payment, history.confirmation
+    if args.json:
+        print(json.dumps({
+            **payment_json(p),
+            "confirmation": how.value if how else None,
+            "to_check": history.to_check,
+            "steps": [{"at": s.at.isoformat(), "desk_code": s.desk_code, "action": s.action, "outcome": s.outcome,
+                       "label": s.label_fr, "detail": s.detail, "needs_check": s.needs_check}
+                      for s in history.steps],
+        }, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"Quittance {p.receipt} — famille {p.family}, {p.regie_label}, {euros(p.amount)} "
+          f"({MODE_LABELS.get(Mode(p.mode), p.mode) if p.mode in Mode._value2member_map_ else p.mode}), "
+          f"pris par {p.operator} le {fr_datetime(p.created_at)}")
+    print(f"État : {p.state.label_fr}" + (f" — {how.label_fr}" if how else ""))
+    if history.to_check:
+        print("⚠ À vérifier dans Maelis par un superviseur, puis « maelis-desk resolve "
+              f"{p.receipt} --applied » ou « --not-applied ».")
+    for step in history.steps:
+        mark = "⚠ " if step.needs_check else "  "
+        print(f"{mark}{fr_datetime(step.at)}  poste {step.desk_code:<8} {step.label_fr}"
+              + (f" — {step.detail}" if step.detail else ""))
     return EXIT_OK
 
 
@@ -568,6 +609,7 @@ COMMANDS: dict[str, Callable] = {
     "outbox": cmd_outbox,
     "transmit": cmd_transmit,
     "resolve": cmd_resolve,
+    "history": cmd_history,
     "receipt": cmd_receipt,
     "sync": cmd_sync,
     "session": cli_day.cmd_session,

@@ -361,6 +361,94 @@ _PAYMENT_STATE_LABELS = {
 }
 
 
+# --- a payment's history (store.models.Attempt, one row a step) -----------------------
+
+class Confirmation(str, enum.Enum):
+    """How the desk came to hold a payment as applied in Maelis: the one thing a
+    supervisor must never confuse (issue 8 point 3)."""
+
+    ACKNOWLEDGED = "acknowledged"  # Maelis acknowledged the call, then showed the payment
+    INFERRED = "inferred"  # no acknowledgement: the paid amounts grew by its amount (could be another payment)
+    VERIFIED = "verified"  # a person who looked in Maelis said it was applied
+
+    @property
+    def label_fr(self) -> str:
+        return _CONFIRMATION_LABELS[self]
+
+
+_CONFIRMATION_LABELS = {
+    Confirmation.ACKNOWLEDGED: "accusé de réception de Maelis",
+    Confirmation.INFERRED: "déduit des montants seuls, sans accusé de Maelis : à vérifier",
+    Confirmation.VERIFIED: "vérifié dans Maelis par une personne",
+}
+
+#: (action, outcome) of a step, as its history says it; the actions are written by
+#: store.payments (record), services.transmission and store.cancellations
+_STEP_LABELS = {
+    ("record", "pending"): "Paiement enregistré au poste",
+    ("baseline", "retry"): "Lecture de Maelis avant l'envoi impossible : rien n'est parti, à réessayer",
+    ("send", "sending"): "Envoi à Maelis",
+    ("send", "sent"): "Accusé de réception de Maelis",
+    ("send", "rejected"): "Refusé par Maelis",
+    ("send", "retry"): "Envoi impossible : rien n'est parti, à réessayer",
+    ("send", "uncertain"): "Réponse de Maelis perdue : le paiement a pu être appliqué",
+    ("recover", "uncertain"): "Envoi interrompu (arrêt du poste ?) : le paiement a pu partir",
+    ("reconcile", "retry"): "Vérification dans Maelis impossible : à réessayer",
+    ("reconcile", "not-yet"): "Pas encore visible dans Maelis",
+    ("reconcile", "matched"): "Montant constaté dans Maelis SANS accusé de réception : "
+                              "à vérifier (il peut venir d'un autre paiement)",
+    ("reconcile", "unseen"): "Toujours pas visible dans Maelis : à vérifier",
+    ("reconcile", "review"): "Montants incohérents dans Maelis : à vérifier",
+    ("resolve", "applied"): "Vérifié par une personne : appliqué dans Maelis",
+    ("resolve", "resend"): "Vérifié par une personne : non appliqué, à renvoyer",
+    ("confirm", "retry"): "Lecture de Maelis impossible : confirmation à réessayer",
+    ("confirm", "not-yet"): "Accusé, pas encore visible dans Maelis",
+    ("confirm", "confirmed"): "Confirmé : Maelis montre le paiement accusé",
+    ("cancel", "cancelled"): "Annulé",
+}
+
+
+@dataclass(frozen=True)
+class PaymentStep:
+    """One step of a payment's life: when, on which desk (its code), what, and why."""
+
+    at: datetime
+    desk_code: str
+    action: str
+    outcome: str
+    detail: str | None = None
+
+    @property
+    def label_fr(self) -> str:
+        return _STEP_LABELS.get((self.action, self.outcome), f"{self.action} : {self.outcome}")
+
+    @property
+    def needs_check(self) -> bool:
+        """A step a supervisor must look at (an inference, a doubt, a refusal)."""
+        return (self.action, self.outcome) in (("reconcile", "matched"), ("reconcile", "unseen"),
+                                               ("reconcile", "review"), ("send", "rejected"))
+
+
+def confirmation_of(steps: Sequence[PaymentStep]) -> Confirmation | None:
+    """How the payment whose steps these are was taken as applied; None while it is not.
+
+    The last step that decided it counts: a person's check outranks an inference it
+    checked; an acknowledgement followed by Maelis showing the payment is the only
+    confirmation the desk makes by itself."""
+    how = None
+    for step in steps:
+        pair = (step.action, step.outcome)
+        if pair == ("reconcile", "matched"):
+            how = Confirmation.INFERRED
+        elif pair == ("resolve", "applied"):
+            how = Confirmation.VERIFIED
+        elif pair == ("confirm", "confirmed"):
+            how = Confirmation.ACKNOWLEDGED
+        elif pair in (("resolve", "resend"), ("send", "sending")):
+            how = None  # sent again: what came before no longer decides
+    return how
+
+
 # --- desks -----------------------------------------------------------------------
 
 #: A desk's code: a few capitals and digits, unique among the desks of a régie;

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..domain import ZERO, Action, Invoice, PaymentState, desk_code_from
+from ..domain import ZERO, Action, Confirmation, Invoice, PaymentState, PaymentStep, confirmation_of, desk_code_from
 from ..formatting import desk_tz, euros
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
@@ -50,6 +50,24 @@ def accepted_modes(regie_code: int, regie_label: str, overrides: dict[str, list[
         if any(lw.startswith(w) for w in words for lw in label_words):
             modes += [m for m in extra if m not in modes]
     return modes
+
+
+@dataclass(frozen=True)
+class PaymentHistory:
+    """A payment (by its receipt) and every step of its life, oldest first."""
+
+    payment: PaymentRecord
+    steps: list[PaymentStep]
+
+    @property
+    def confirmation(self) -> Confirmation | None:
+        """How it came to be held as applied in Maelis (None: it is not)."""
+        return confirmation_of(self.steps)
+
+    @property
+    def to_check(self) -> bool:
+        """A supervisor must look at it: held as applied from the amounts alone, or in doubt."""
+        return self.payment.state.needs_person or self.confirmation is Confirmation.INFERRED
 
 
 @dataclass
@@ -267,6 +285,24 @@ class PaymentService:
 
     def by_receipt(self, receipt: str) -> PaymentRecord | None:
         return self._visible(self.payments.by_receipt(receipt))
+
+    def history(self, receipt: str) -> PaymentHistory:
+        """The payment of this receipt and its steps (recorded, sent, acknowledged or only
+        seen in the amounts, checked by a person, cancelled...). Refused (PermissionDenied)
+        on another operator's payment to a cashier; PaymentRefused when no such receipt."""
+        record = self.by_receipt(receipt.strip())
+        if record is None:
+            raise PaymentRefused(f"Quittance inconnue : « {receipt.strip()} ».", "receipt")
+        steps = [PaymentStep(at=a["at"], desk_code=str(a["desk"]).split(":", 1)[0], action=a["action"],
+                             outcome=a["outcome"], detail=a["detail"]) for a in self.payments.attempts(record.id)]
+        return PaymentHistory(record, steps)
+
+    def to_check(self) -> list[PaymentRecord]:
+        """What a supervisor must check: payments waiting for a person (seen in Maelis without
+        acknowledgement, in doubt, refused by Maelis), oldest first."""
+        only = self.operators.sees_payments_of()
+        records = self.payments.list(states=PaymentState.needing_person())
+        return records if only is None else [r for r in records if r.operator_login == only]
 
     def outbox(self, *, include_confirmed: bool = False) -> list[PaymentRecord]:
         """Payments Maelis has not confirmed (rejected and to-review ones included), oldest first."""

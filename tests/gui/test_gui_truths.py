@@ -294,3 +294,64 @@ def test_quitting_with_everything_sent_asks_nothing(qtbot, window):
     qtbot.waitUntil(lambda: window.outbox_label.text() == "", timeout=5000)
     window.quit_action.trigger()
     assert not window.isVisible() and window.findChild(QMessageBox, "quitBox") is None
+
+
+# -- issue 8 point 3: a confirmation inferred from the amounts stays told apart -------------------------
+
+
+def _seen_without_acknowledgement(desk, record):
+    """The transmitter's own two steps when Maelis lost the answer, then showed the amount
+    (tests/integration/test_late_application.py takes that path over HTTP)."""
+    from datetime import timedelta
+
+    from maelis_desk.domain import PaymentState
+    from maelis_desk.services.clock import utcnow
+
+    store, owner = desk.payments_store, desk.payments.desk_id
+    now = utcnow()
+    assert store.claim(record.id, owner, now, timedelta(seconds=30), states=(PaymentState.PENDING,))
+    store.transition(record.id, owner, now, state=PaymentState.UNCERTAIN, action="send",
+                     detail="Maelis n'a pas répondu à temps", sent_at=now)
+    assert store.claim(record.id, owner, now, timedelta(seconds=30), states=(PaymentState.UNCERTAIN,))
+    store.transition(record.id, owner, now, state=PaymentState.MATCHED, action="reconcile", outcome="matched",
+                     detail="sans accusé de réception, les montants payés ont augmenté de 12.00")
+
+
+def test_the_outbox_lists_what_to_check_with_its_history_and_a_person_decides(qtbot, window, desk, simulator,
+                                                                              monkeypatch):
+    record, _shown = _pending_payment(qtbot, window, desk, simulator)
+    regie, invoice = next((r, i) for r in window.view.regies for i in r.to_pay
+                          if i.number not in record.invoice_numbers and i.remaining >= 1)
+    other = desk.payments.record(PaymentRequest(FAMILY, regie.regie.code, [invoice.number], Decimal("0.50"),
+                                                Mode.ESPECES, {}))
+    _seen_without_acknowledgement(desk, record)
+    dialog = window.open_outbox()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=10000)
+    assert "1 à vérifier" in dialog.summary.text()
+    dialog.to_check.setChecked(True)  # the supervisor's list
+    qtbot.waitUntil(lambda: [r.receipt for r in dialog.model.records] == [record.receipt], timeout=10000)
+    assert not dialog.show_all.isEnabled()
+    qtbot.waitUntil(lambda: record.receipt in dialog.history.toPlainText(), timeout=10000)
+    text = dialog.history.toPlainText()
+    assert "déduit des montants seuls, sans accusé de Maelis" in text and "⚠" in text
+    assert "Paiement enregistré au poste" in text and "SANS accusé de réception" in text
+    assert "Accusé de réception de Maelis" not in text
+    assert dialog.applied_button.isEnabled() and dialog.resend_button.isEnabled()
+    # the other payment, merely waiting: no decision to take, its history plain
+    dialog.to_check.setChecked(False)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=10000)
+    row = next(i for i, r in enumerate(dialog.model.records) if r.receipt == other.receipt)
+    dialog.table.selectRow(dialog.proxy.mapFromSource(dialog.model.index(row, 0)).row())
+    qtbot.waitUntil(lambda: other.receipt in dialog.history.toPlainText(), timeout=10000)
+    assert "⚠" not in dialog.history.toPlainText() and not dialog.applied_button.isEnabled()
+    # the one-person desk is its own régisseur: it checked in Maelis, and says so
+    dialog.to_check.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=10000)
+    dialog.table.selectRow(0)
+    monkeypatch.setattr(dialog, "ask_note", lambda _record, _applied: "vu dans Maelis, réf. 88")
+    dialog.applied_button.click()
+    qtbot.waitUntil(lambda: desk.payments_store.get(record.id).state == "confirmed", timeout=10000)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 0, timeout=10000)
+    history = desk.payments.history(record.receipt)
+    assert history.confirmation.value == "verified" and "vu dans Maelis, réf. 88" in history.steps[-1].detail

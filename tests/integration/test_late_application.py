@@ -10,12 +10,13 @@ referee is Maelis' ledger, every payInvoices it applied with its refTransaction.
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 
 import pytest
 
-from maelis_desk.domain import PaymentState
+from maelis_desk.domain import Confirmation, PaymentState
 from maelis_desk.services.payments import Mode, PaymentRequest
 
 from integration_helpers import DEMO_FAMILY
@@ -90,8 +91,11 @@ def test_applied_late_is_applied_once_and_left_to_a_person(make_desk, simulator,
         desk.transmitter.run_once()
     assert _sends(desk, record) == 1 and _applied(simulator, record) == 1
     # the régisseur checked in Maelis: confirmed by a person, recorded so
+    assert desk.payments.history(record.receipt).confirmation is Confirmation.INFERRED
     done = desk.resolve_payment(record.receipt, applied=True, note="vu dans Maelis")
     assert done.state is PaymentState.CONFIRMED
+    history = desk.payments.history(record.receipt)
+    assert history.confirmation is Confirmation.VERIFIED and not history.to_check  # a person's check, not Maelis'
     assert any(a["action"] == "resolve" for a in desk.payments_store.attempts(record.id))
 
 
@@ -121,7 +125,21 @@ def test_never_applied_goes_to_a_person_then_is_sent_once(make_desk, simulator, 
     assert _sends(desk, record) == 2 and _applied(simulator, record) == 1
 
 
-def test_the_same_amount_paid_elsewhere_is_not_a_confirmation(make_desk, simulator, slow_backend):
+def _cli(simulator, desk, capsys):
+    """The CLI, in this process, on the test desk's database: its output."""
+    from maelis_desk.cli import run
+
+    def cli(*args):
+        capsys.readouterr()
+        code = run(["--url", simulator.url, "--user", "demo", "--database", str(desk.settings.database_spec),
+                    "--offline", *args])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        return out
+    return cli
+
+
+def test_the_same_amount_paid_elsewhere_is_not_a_confirmation(make_desk, simulator, slow_backend, capsys):
     """Our request is lost; meanwhile the family pays the same amount on the same
     invoice online: Maelis' figures look exactly as if ours had landed. The desk
     says « constaté, à vérifier », never « confirmé par Maelis »; the supervisor
@@ -138,9 +156,32 @@ def test_the_same_amount_paid_elsewhere_is_not_a_confirmation(make_desk, simulat
     assert seen.state is PaymentState.MATCHED and not seen.state.is_confirmed
     assert _applied(simulator, record) == 0
     assert "pas d'un paiement fait ailleurs" in (seen.last_error or "") or "ailleurs" in (seen.last_error or "")
+    # the receipt's history says what was seen, and that it is no acknowledgement
+    history = desk.payments.history(record.receipt)
+    assert history.confirmation is Confirmation.INFERRED and history.to_check
+    flagged = [s for s in history.steps if s.needs_check]
+    assert [(s.action, s.outcome) for s in flagged] == [("reconcile", "matched")]
+    assert "SANS accusé" in flagged[0].label_fr and "augmenté de 1.50" in flagged[0].detail
+    assert not any(s.outcome == "sent" for s in history.steps)  # Maelis never acknowledged it
+    # listed for a supervisor, in the services and on the command line
+    assert [r.receipt for r in desk.payments.to_check()] == [record.receipt]
+    cli = _cli(simulator, desk, capsys)
+    out = cli("outbox", "--to-check")
+    assert record.receipt in out and "sans accusé" in out
+    out = cli("history", record.receipt)
+    assert "déduit des montants seuls" in out and "⚠" in out and "resolve" in out
+    steps = json.loads(cli("history", record.receipt, "--json"))
+    assert steps["confirmation"] == "inferred" and steps["to_check"]
+    assert [s["action"] for s in steps["steps"]][:2] == ["record", "send"]
+
     desk.resolve_payment(record.receipt, applied=False, note="le paiement vu est celui du portail")
     done = _run_until(desk, record, {"confirmed"}, 10)
     assert done.state is PaymentState.CONFIRMED and _applied(simulator, record) == 1
+    # sent again and acknowledged: now the desk's own confirmation, nothing left to check
+    history = desk.payments.history(record.receipt)
+    assert history.confirmation is Confirmation.ACKNOWLEDGED and not history.to_check
+    assert desk.payments.to_check() == []
+    assert "Aucun paiement à vérifier" in cli("outbox", "--to-check")
 
 
 def test_only_a_regisseur_decides(make_desk, simulator, slow_backend):
