@@ -34,7 +34,7 @@ from .formatting import AmountError, os_error_fr, parse_amount
 from .services.errors import (EXIT_AUTH, EXIT_RECORDED_BUT, EXIT_REFUSED, DeskError, PaymentRefused, as_desk_error,
                              from_store)
 from .services.health import State
-from .services.modes import Kind, detail_options
+from .services.modes import Kind, detail_options, mode_label
 from .services.payments import MODE_LABELS, Mode, PaymentRequest
 
 
@@ -527,7 +527,7 @@ def cmd_history(desk, args) -> int:
         }, ensure_ascii=False, indent=2))
         return EXIT_OK
     print(f"Quittance {p.receipt} — famille {p.family}, {p.regie_label}, {euros(p.amount)} "
-          f"({MODE_LABELS.get(Mode(p.mode), p.mode) if p.mode in Mode._value2member_map_ else p.mode}), "
+          f"({mode_label(p.mode)}), "
           f"pris par {p.operator} le {fr_datetime(p.created_at)}")
     print(f"État : {p.state.label_fr}" + (f" — {how.label_fr}" if how else ""))
     if history.to_check:

@@ -24,7 +24,7 @@ from ..domain_day import (
     denomination_label,
 )
 from ..formatting import euros, euros_in_words, fr_date, fr_datetime
-from .payments import MODE_LABELS, Mode
+from .modes import mode_label
 
 _MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
            "novembre", "décembre"]
@@ -34,10 +34,6 @@ def _t(value) -> str:
     """The core fonts speak windows-1252: keep what it can say."""
     text = str(value).replace("\u2212", "-").replace("→", "->").replace("\u202f", "\u00a0")
     return text.encode("cp1252", "replace").decode("cp1252")
-
-
-def _mode(value: str) -> str:
-    return MODE_LABELS[Mode(value)] if value in Mode._value2member_map_ else value
 
 
 def _dt(iso: str) -> str:
@@ -122,7 +118,7 @@ def z_report_pdf(closing: Closing, *, city: str = "Ville") -> bytes:
     ])
 
     pdf.section("Encaissements par régie et par mode")
-    rows = [[f"{g['regie']} {g['regie_label']}", _mode(g["mode"]), str(g["count"]), euros(Decimal(g["total"]))]
+    rows = [[f"{g['regie']} {g['regie_label']}", mode_label(g["mode"]), str(g["count"]), euros(Decimal(g["total"]))]
             for g in r["groups"]]
     total = sum((Decimal(g["total"]) for g in r["groups"]), Decimal("0.00"))
     rows.append(["Total", "", str(sum(g["count"] for g in r["groups"])), euros(total)])
@@ -143,7 +139,7 @@ def z_report_pdf(closing: Closing, *, city: str = "Ville") -> bytes:
                ("Commentaire", 0, "L")], rows)
     for mode, value in sorted(expected.get("others", {}).items()):
         pdf.set_font("Helvetica", "", 9)
-        pdf.cell(pdf.width, 5, _t(f"Pour information : {_mode(mode)} {euros(Decimal(value))} (non compté en caisse)"),
+        pdf.cell(pdf.width, 5, _t(f"Pour information : {mode_label(mode)} {euros(Decimal(value))} (non compté en caisse)"),
                  new_x="LMARGIN", new_y="NEXT")
     for name, text in r["comments"].items():
         if len(text) > 40:
@@ -173,7 +169,7 @@ def z_report_pdf(closing: Closing, *, city: str = "Ville") -> bytes:
     if cancelled:
         pdf.table([("Quittance", 50, "L"), ("Heure", 30, "L"), ("Mode", 36, "L"), ("Montant", 28, "R"),
                    ("Payeur", 0, "L")],
-                  [[p["receipt"], _dt(p["at"]), _mode(p["mode"]), euros(Decimal(p["amount"])), p["payer"]]
+                  [[p["receipt"], _dt(p["at"]), mode_label(p["mode"]), euros(Decimal(p["amount"])), p["payer"]]
                    for p in cancelled])
     else:
         pdf.set_font("Helvetica", "", 10)
@@ -182,7 +178,7 @@ def z_report_pdf(closing: Closing, *, city: str = "Ville") -> bytes:
     pdf.section(f"Paiements de la session ({len(r['payments'])})")
     pdf.table([("Quittance", 50, "L"), ("Heure", 30, "L"), ("Mode", 32, "L"), ("Montant", 26, "R"),
                ("Opérateur", 28, "L"), ("", 0, "L")],
-              [[p["receipt"], _dt(p["at"]), _mode(p["mode"]), euros(Decimal(p["amount"])), p["operator"],
+              [[p["receipt"], _dt(p["at"]), mode_label(p["mode"]), euros(Decimal(p["amount"])), p["operator"],
                 "ANNULÉ" if p["cancelled"] else ""] for p in r["payments"]])
     pdf.ln(8)
     pdf.set_font("Helvetica", "", 10)
@@ -382,7 +378,7 @@ def statement_pdf(st: Statement, *, city: str = "Ville") -> bytes:
     pdf.cell(pdf.width, 8, _t(f"Mois de {st.period}"), new_x="LMARGIN", new_y="NEXT")
 
     pdf.section("Encaissements par mode")
-    rows = [[_mode(m), str(c), euros(t)] for m, c, t in st.by_mode]
+    rows = [[mode_label(m), str(c), euros(t)] for m, c, t in st.by_mode]
     rows.append(["Total", str(sum(c for _m, c, _t0 in st.by_mode)), euros(st.total)])
     pdf.table([("Mode", 0, "L"), ("Nombre", 25, "R"), ("Montant", 35, "R")], rows, bold_last=True)
 
@@ -390,7 +386,7 @@ def statement_pdf(st: Statement, *, city: str = "Ville") -> bytes:
     if st.cancellations:
         pdf.table([("Quittance", 48, "L"), ("Payée le", 22, "L"), ("Annulée le", 30, "L"), ("Mode", 28, "L"),
                    ("Montant", 26, "R"), ("Motif", 0, "L")],
-                  [[c["receipt"], fr_date(c["paid_at"]), fr_datetime(c["at"]), _mode(c["mode"]),
+                  [[c["receipt"], fr_date(c["paid_at"]), fr_datetime(c["at"]), mode_label(c["mode"]),
                     euros(Decimal(c["amount"])), c["reason"]] for c in st.cancellations])
         pdf.set_font("Helvetica", "", 9)
         pdf.cell(pdf.width, 5, _t(f"Total annulé : {euros(st.cancelled_total)}"), new_x="LMARGIN", new_y="NEXT")
@@ -428,12 +424,12 @@ def statement_csv(st: Statement) -> bytes:
     month = f"{st.month:02d}/{st.year}"
     rows: list[list] = []
     for m, c, t in st.by_mode:
-        rows.append([st.regie, month, "Encaissements", "", "", _mode(m), c, t, ""])
+        rows.append([st.regie, month, "Encaissements", "", "", mode_label(m), c, t, ""])
     for c in st.cancellations:
-        rows.append([st.regie, month, "Annulation", fr_date(c["at"]), c["receipt"], _mode(c["mode"]), 1,
+        rows.append([st.regie, month, "Annulation", fr_date(c["at"]), c["receipt"], mode_label(c["mode"]), 1,
                      -Decimal(c["amount"]), f"payée le {fr_date(c['paid_at'])} — {c['reason']}"])
     for d in st.dockets:
-        rows.append([st.regie, month, "Bordereau", fr_date(d.validated_at), d.number, _mode(d.type.mode), d.count,
+        rows.append([st.regie, month, "Bordereau", fr_date(d.validated_at), d.number, mode_label(d.type.mode), d.count,
                      d.total, d.type.label_fr])
     for cl in st.sessions:
         cash = cl.differences["cash"]

@@ -168,6 +168,11 @@ MODES: dict[Mode, ModeSpec] = {spec.mode: spec for spec in (
 MODE_LABELS: dict[Mode, str] = {mode: spec.label for mode, spec in MODES.items()}
 
 
+def mode_label(value: str) -> str:
+    """A stored mode's French label; a value no mode has any more, as it was stored."""
+    return MODE_LABELS[Mode(value)] if value in Mode._value2member_map_ else value
+
+
 def check_details(mode: Mode, amount: Decimal, details: dict[str, Any]) -> dict[str, Any]:
     """The mode's own rules (its table entry); returns the cleaned details to record."""
     return MODES[mode].check(amount, details)

@@ -24,7 +24,7 @@ from ..store.payments import PaymentRecord, Payments
 from .errors import PaymentRefused, from_store
 from .failpoints import failpoint
 # The modes and their fields have their own module; these names are still read from here.
-from .modes import CASH_LIMIT, MODE_LABELS, MODES, Mode, ModeField, ModeSpec, check_details  # noqa: F401
+from .modes import CASH_LIMIT, MODE_LABELS, MODES, Mode, ModeField, ModeSpec, check_details, mode_label  # noqa: F401
 from .operators import OperatorService, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -294,8 +294,15 @@ class PaymentService:
         if record is None:
             raise PaymentRefused(f"Quittance inconnue : « {receipt.strip()} ».", "receipt")
         steps = [PaymentStep(at=a["at"], desk_code=str(a["desk"]).split(":", 1)[0], action=a["action"],
-                             outcome=a["outcome"], detail=a["detail"]) for a in self.payments.attempts(record.id)]
+                             outcome=a["outcome"], detail=self._said(record, a)) for a in self.payments.attempts(record.id)]
         return PaymentHistory(record, steps)
+
+    @staticmethod
+    def _said(record: PaymentRecord, attempt: dict) -> str | None:
+        """A step's detail for a person: the record step's own (« 99.36 cheque ») is the store's."""
+        if attempt["action"] == "record":
+            return f"{euros(record.amount)} en {mode_label(record.mode).lower()}, pris par {record.operator}"
+        return attempt["detail"]
 
     def to_check(self) -> list[PaymentRecord]:
         """What a supervisor must check: payments waiting for a person (seen in Maelis without

@@ -82,7 +82,7 @@ from decimal import Decimal
 from typing import Callable
 
 from ..domain import ZERO, Invoice, PaymentState
-from ..formatting import duration_fr, fr_datetime
+from ..formatting import duration_fr, euros, fr_datetime
 from ..maelis import MaelisAuthError, MaelisClient, MaelisError, MaelisFault, MaelisUnavailable
 from ..store import Cache
 from ..store.payments import PaymentRecord, Payments
@@ -363,7 +363,7 @@ class Transmitter:
         if delta == record.amount:
             self.payments.transition(
                 record.id, self.owner, now, state=PaymentState.MATCHED, action="reconcile", outcome="matched",
-                detail=f"sans accusé de réception, les montants payés ont augmenté de {delta} ({age} après l'envoi)",
+                detail=f"sans accusé de réception, les montants payés ont augmenté de {euros(delta)} ({age} après l'envoi)",
                 last_error="Maelis montre ce montant sur ces factures, sans accusé de réception : vérifier qu'il "
                            "s'agit bien de ce paiement (et non d'un paiement fait ailleurs).",
             )
@@ -382,7 +382,7 @@ class Transmitter:
             elif delta is None:
                 why = "une facture a disparu de Maelis"
             else:
-                why = f"les montants payés ont varié de {delta} au lieu de {record.amount}"
+                why = f"les montants payés ont varié de {euros(delta)} au lieu de {euros(record.amount)}"
             self.payments.transition(
                 record.id, self.owner, now, state=PaymentState.REVIEW, action="reconcile",
                 outcome="unseen" if delta == 0 else None,

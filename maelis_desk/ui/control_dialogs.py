@@ -41,7 +41,7 @@ from ..formatting import desk_tz, euros, fr_datetime, html_text
 from ..services.cancellations import Reason
 from ..services.errors import DeskError
 from ..services.journal import KIND_LABELS
-from ..services.payments import MODE_LABELS, Mode
+from ..services.modes import mode_label
 from . import worker
 from .models import LEFT, RIGHT, RowsTableModel
 
@@ -54,10 +54,6 @@ GREEN = "#2e7d32"
 
 def _message(exc: BaseException) -> str:
     return exc.message if isinstance(exc, DeskError) else f"Erreur inattendue : {exc}"
-
-
-def mode_label(mode: str) -> str:
-    return MODE_LABELS.get(Mode(mode), mode) if mode in Mode._value2member_map_ else mode
 
 
 def _table(name: str, model) -> QTableView:

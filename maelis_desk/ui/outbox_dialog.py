@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain import Action
 from ..formatting import euros, fr_datetime, html_text
 from ..services import Desk
-from ..services.payments import MODE_LABELS, Mode
+from ..services.modes import mode_label
 from . import worker
 from .models import LEFT, RIGHT, SORT_ROLE, RowsTableModel
 
@@ -65,7 +66,7 @@ class OutboxModel(RowsTableModel):
                 str(r.family),
                 r.regie_label,
                 euros(r.amount),
-                MODE_LABELS.get(Mode(r.mode), r.mode) if r.mode in Mode._value2member_map_ else r.mode,
+                mode_label(r.mode),
                 r.state.label_fr,
                 "" if r.state.is_confirmed else self._explain(r),
                 str(r.attempts),
@@ -176,6 +177,11 @@ class OutboxDialog(QDialog):
         self.resend_button.setToolTip("Maelis n'a pas ce paiement : le lui renvoyer (régisseur)")
         self.resend_button.clicked.connect(lambda: self.resolve(applied=False))
         self._resolve = worker.Latest()
+        # shown to all, usable by whom the service lets decide (it refuses the others anyway)
+        self._may_resolve = desk.operators.current.can(Action.RESOLVE_TRANSMISSION)
+        if not self._may_resolve:
+            for button in (self.applied_button, self.resend_button):
+                button.setToolTip(button.toolTip() + " — votre rôle ne le permet pas")
         close = QPushButton("&Fermer")
         close.clicked.connect(self.reject)
 
@@ -196,8 +202,7 @@ class OutboxDialog(QDialog):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.history)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        split.setSizes([240, 200])  # the history readable without scrolling
         layout.addWidget(split, 1)
         layout.addLayout(buttons)
         self.send_button.setEnabled(not desk.settings.offline)
@@ -217,7 +222,7 @@ class OutboxDialog(QDialog):
 
     def _show_history(self) -> None:
         record = self.current_record()
-        person = record is not None and record.state.needs_person
+        person = record is not None and record.state.needs_person and self._may_resolve
         self.applied_button.setEnabled(person and record.state.value != "rejected")
         self.resend_button.setEnabled(person)
         if record is None:

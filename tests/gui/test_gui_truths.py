@@ -314,7 +314,7 @@ def _seen_without_acknowledgement(desk, record):
                      detail="Maelis n'a pas répondu à temps", sent_at=now)
     assert store.claim(record.id, owner, now, timedelta(seconds=30), states=(PaymentState.UNCERTAIN,))
     store.transition(record.id, owner, now, state=PaymentState.MATCHED, action="reconcile", outcome="matched",
-                     detail="sans accusé de réception, les montants payés ont augmenté de 12.00")
+                     detail="sans accusé de réception, les montants payés ont augmenté de 12,00 €")
 
 
 def test_the_outbox_lists_what_to_check_with_its_history_and_a_person_decides(qtbot, window, desk, simulator,

@@ -161,7 +161,7 @@ def test_the_same_amount_paid_elsewhere_is_not_a_confirmation(make_desk, simulat
     assert history.confirmation is Confirmation.INFERRED and history.to_check
     flagged = [s for s in history.steps if s.needs_check]
     assert [(s.action, s.outcome) for s in flagged] == [("reconcile", "matched")]
-    assert "SANS accusé" in flagged[0].label_fr and "augmenté de 1.50" in flagged[0].detail
+    assert "SANS accusé" in flagged[0].label_fr and "augmenté de 1,50\u00a0€" in flagged[0].detail
     assert not any(s.outcome == "sent" for s in history.steps)  # Maelis never acknowledged it
     # listed for a supervisor, in the services and on the command line
     assert [r.receipt for r in desk.payments.to_check()] == [record.receipt]
