@@ -52,6 +52,13 @@ def accepted_modes(regie_code: int, regie_label: str, overrides: dict[str, list[
     return modes
 
 
+def _desk_code(logged: str) -> str:
+    """The code of the desk a step names: a transmitter logs its id (« CODE:name:run »),
+    a cancellation the desk's name (older steps too)."""
+    text = str(logged)
+    return text.split(":", 1)[0] if ":" in text else desk_code_from(text)
+
+
 @dataclass(frozen=True)
 class PaymentHistory:
     """A payment (by its receipt) and every step of its life, oldest first."""
@@ -293,7 +300,7 @@ class PaymentService:
         record = self.by_receipt(receipt.strip())
         if record is None:
             raise PaymentRefused(f"Quittance inconnue : « {receipt.strip()} ».", "receipt")
-        steps = [PaymentStep(at=a["at"], desk_code=str(a["desk"]).split(":", 1)[0], action=a["action"],
+        steps = [PaymentStep(at=a["at"], desk_code=_desk_code(a["desk"]), action=a["action"],
                              outcome=a["outcome"], detail=self._said(record, a)) for a in self.payments.attempts(record.id)]
         return PaymentHistory(record, steps)
 

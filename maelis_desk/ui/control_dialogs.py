@@ -56,7 +56,9 @@ def _message(exc: BaseException) -> str:
     return exc.message if isinstance(exc, DeskError) else f"Erreur inattendue : {exc}"
 
 
-def _table(name: str, model) -> QTableView:
+def _table(name: str, model, *, stretch: int | None = None) -> QTableView:
+    """Columns fitted to their contents; `stretch`: the one column (a free text) that takes
+    what is left and is elided, so that the columns after it are never cut."""
     table = QTableView()
     table.setObjectName(name)
     table.setModel(model)
@@ -64,8 +66,14 @@ def _table(name: str, model) -> QTableView:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().hide()
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is None:
+        header.setStretchLastSection(True)
+    else:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        table.setWordWrap(False)
     return table
 
 
@@ -305,6 +313,7 @@ def open_cancel(parent: QWidget, desk, receipt: str = "") -> CancelDialog:
 class RegularizeModel(RowsTableModel):
     HEADERS = ("Quittance", "Famille", "Régie", "Montant", "Payé le", "Annulé le", "Par", "Motif", "État")
     NUMERIC = (3,)
+    MOTIVE = 7
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         item = self._cell(index)
@@ -318,6 +327,8 @@ class RegularizeModel(RowsTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return RIGHT if index.column() in self.NUMERIC else LEFT
         if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == self.MOTIVE:  # elided when long: whole here
+                return item.reason.label_fr + (f" ({c.comment})" if c.comment else "")
             return item.what_to_do
         return None
 
@@ -333,12 +344,12 @@ class RegularizeDialog(QDialog):
         self.setObjectName("regularizeDialog")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(REGULARIZE_TITLE)
-        self.resize(1000, 480)
+        self.resize(1200, 480)
         self.desk = desk
         self._load = worker.Latest()
         self._mark = worker.Latest()
         self.model = RegularizeModel(self)
-        self.table = _table("regularizeTable", self.model)
+        self.table = _table("regularizeTable", self.model, stretch=RegularizeModel.MOTIVE)
         self.summary = QLabel("Chargement…")
         self.summary.setObjectName("regularizeSummary")
         self.what = QLabel("")

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from maelis_desk.domain import Role
 from maelis_desk.domain_day import DocketType
 from maelis_desk.services.clock import utcnow
+from maelis_desk.ui.control_dialogs import RegularizeModel
 from maelis_desk.services.payments import Mode, PaymentRequest
 from maelis_desk.store.database import db
 from maelis_desk.ui.control_dialogs import CancelDialog, JournalDialog, RegularizeDialog
@@ -146,13 +147,16 @@ def test_unknown_and_already_cancelled(qtbot, window, staffed, simulator):
     dialog.close()
 
 
+LONG_MOTIVE = "chèque revenu impayé de la banque, famille prévenue par téléphone puis par courrier le lendemain"
+
+
 def test_to_regularize_listed_then_marked(qtbot, window, staffed, simulator):
     record = take(qtbot, window, staffed, simulator)
     store, now = staffed.payments_store, utcnow()
     # Maelis applied it (as the transmitter would have), then it is cancelled here
     assert store.claim(record.id, "tx", now, timedelta(minutes=1), states=("pending",), alone=True)
     assert store.transition(record.id, "tx", now, state="confirmed", action="send", outcome="confirmed")
-    staffed.cancellations.cancel(record.receipt, "cheque-refuse", "impayé")
+    staffed.cancellations.cancel(record.receipt, "cheque-refuse", LONG_MOTIVE)
     as_(staffed, "caisse")
     refused = window.control.open_regularize()
     qtbot.waitUntil(lambda: "droit" in refused.summary.text(), timeout=5000)
@@ -163,6 +167,13 @@ def test_to_regularize_listed_then_marked(qtbot, window, staffed, simulator):
     assert f"famille {FAMILY}" in dialog.what.text() and record.receipt in dialog.what.text()
     assert dialog.mark_button.isEnabled()
     shot(dialog, "to-regularize")
+    # every column whole on screen: the État column was cut (a long motive took the width)
+    header, table = dialog.table.horizontalHeader(), dialog.table
+    state = header.count() - 1
+    qtbot.waitUntil(lambda: header.sectionViewportPosition(state) + header.sectionSize(state)
+                    <= table.viewport().width(), timeout=5000)
+    assert header.sectionSize(state) >= table.sizeHintForColumn(state)
+    assert dialog.model.index(0, RegularizeModel.MOTIVE).data(Qt.ItemDataRole.ToolTipRole).endswith(LONG_MOTIVE + ")")
     qtbot.keyClicks(dialog.note, "contre-passe dans Maelis le 05-12")  # QTest types ASCII
     qtbot.keyClick(dialog.note, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 0 and "Aucun" in dialog.summary.text(), timeout=5000)
