@@ -241,7 +241,7 @@ def parse_day(text: str) -> datetime:
 
 
 def cmd_journal(desk, args) -> int:
-    from .services.journal import KIND_LABELS
+    from .services.journal import describe
 
     if args.action == "verify":
         verdict = desk.journal.verify()
@@ -271,14 +271,8 @@ def cmd_journal(desk, args) -> int:
     if not records:
         print("Journal vide." if since is None else "Aucune entrée depuis cette date.")
     for r in records:
-        amount = f" {euros(from_cents(r.amount_cents))}" if r.amount_cents is not None else ""
-        what = r.receipt or r.data.get("login") or ""
-        detail = ""
-        if r.kind == "payment.state" or "to" in r.data:
-            detail = f" {r.data.get('from')} → {r.data.get('to')}"
-        if r.kind == "payment.cancelled":
-            detail += f" motif {r.data.get('reason')}"
-        print(f"{r.seq:>6}  {fr_datetime(r.at)}  {KIND_LABELS.get(r.kind, r.kind):<34} {what}{amount}{detail}"
+        amount = euros(from_cents(r.amount_cents)) if r.amount_cents is not None else ""
+        print(f"{r.seq:>6}  {fr_datetime(r.at)}  {r.receipt or '':<20} {amount:>11}  {describe(r)}"
               f"  ({r.operator or 'poste ' + r.desk})  {r.hash[:12]}")
     return 0
 

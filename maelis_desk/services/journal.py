@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..domain import Action
+from ..domain import Action, PaymentState
 from ..store import journal as store
 from ..store.journal import Break, JournalRecord, append  # noqa: F401 - append: the way in, for the store
 from .operators import OperatorService
@@ -27,6 +27,27 @@ KIND_LABELS = {
     "operator.created": "Compte opérateur créé",
     "operator.changed": "Compte opérateur modifié",
 }
+
+
+def describe(record: JournalRecord) -> str:
+    """An entry's event as the journal's window and `maelis-desk journal` say it."""
+    label = KIND_LABELS.get(record.kind, record.kind)
+    data = record.data
+    if record.kind == "payment.state" and "to" in data:
+        return f"Paiement : {_state(data.get('from'))} → {_state(data.get('to'))}"
+    if record.kind == "payment.cancelled" and data.get("reason"):
+        from .cancellations import Reason
+
+        reason = data["reason"]
+        return f"{label} ({Reason(reason).label_fr if reason in Reason._value2member_map_ else reason})"
+    if record.kind.startswith("operator.") and data.get("login"):
+        return f"{label} : {data['login']}"
+    detail = data.get("state") or ""
+    return label + (f" ({detail})" if detail else "")
+
+
+def _state(value) -> str:
+    return PaymentState(value).label_fr if value in PaymentState._value2member_map_ else str(value)
 
 
 @dataclass

@@ -40,7 +40,7 @@ from ..domain import Action
 from ..formatting import desk_tz, euros, fr_datetime, html_text
 from ..services.cancellations import Reason
 from ..services.errors import DeskError
-from ..services.journal import KIND_LABELS
+from ..services.journal import describe
 from ..services.modes import mode_label
 from . import worker
 from .models import LEFT, RIGHT, RowsTableModel
@@ -465,9 +465,7 @@ class JournalModel(RowsTableModel):
             return None
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            detail = e.data.get("state") or e.data.get("reason") or ""
-            event = KIND_LABELS.get(e.kind, e.kind) + (f" ({detail})" if detail else "")
-            return [str(e.seq), fr_datetime(e.at), e.operator or "", event, e.receipt or "",
+            return [str(e.seq), fr_datetime(e.at), e.operator or "", describe(e), e.receipt or "",
                     "" if e.amount_cents is None else euros(e.amount_cents / 100), e.hash[:12]][column]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return RIGHT if column in self.NUMERIC else LEFT

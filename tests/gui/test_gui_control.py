@@ -189,7 +189,7 @@ def test_journal_intact_then_tampered_behind_the_desks_back(qtbot, window, staff
     qtbot.waitUntil(lambda: dialog.verdict is not None and dialog.model.rowCount() > 0, timeout=5000)
     assert dialog.verdict.intact and "intègre" in dialog.state.text()
     kinds = [dialog.model.index(r, 3).data() for r in range(dialog.model.rowCount())]
-    assert "Paiement enregistré" in kinds and "Compte opérateur créé" in kinds
+    assert "Paiement enregistré" in kinds and "Compte opérateur créé : caisse" in kinds  # whose account
     receipts = [dialog.model.index(r, 4).data() for r in range(dialog.model.rowCount())]
     assert record.receipt in receipts
     shot(dialog, "journal-intact")
