@@ -113,6 +113,11 @@ class DayService:
         """Who is acting at this desk: what goes on sessions, movements, closes, dockets."""
         return self._operator()
 
+    @staticmethod
+    def _login(operator) -> str | None:
+        """The journal's name of who acts (None: a one-person desk, or the store's tests)."""
+        return getattr(operator, "login", None) or None
+
     def today(self) -> date:
         return self.clock().astimezone(desk_tz()).date()
 
@@ -124,7 +129,7 @@ class DayService:
 
     def open_session(self, float_amount: Decimal | None = None, count: CashCount | None = None) -> CashSession:
         """Open the desk's session with its float (counted by denomination, or its total)."""
-        self._require(Action.TAKE_PAYMENT)
+        login = self._login(self._require(Action.TAKE_PAYMENT))
         if count is not None:
             if float_amount is not None and float_amount != count.total:
                 raise DayRefused("Le fond de caisse ne correspond pas au détail des coupures.", "float")
@@ -140,7 +145,7 @@ class DayService:
                 if existing is not None:
                     raise self._already_open(existing)
                 session = self.store.open_session(desk=self.desk, operator=self.current_operator(), at=now,
-                                                  float_amount=float_amount, float_count=count)
+                                                  float_amount=float_amount, float_count=count, login=login)
         except peewee.IntegrityError:  # another process of this desk opened it at the same instant
             raise self._already_open(self.store.open_for(self.desk)) from None
         log.info("cash session %d opened on %s with %s", session.id, self.desk, float_amount)
@@ -177,7 +182,7 @@ class DayService:
 
     def move(self, amount: Decimal, reason: MoveReason, comment: str = "") -> CashMovement:
         """A cash movement of the open session: + apport, − withdrawal (the sign may be omitted)."""
-        self._require(Action.TAKE_PAYMENT)
+        login = self._login(self._require(Action.TAKE_PAYMENT))
         if amount == 0:
             raise DayRefused("Le montant du mouvement ne peut pas être nul.", "amount")
         if amount != amount.quantize(Decimal("0.01")):
@@ -202,7 +207,8 @@ class DayService:
                     raise DayRefused(f"La caisse ne contient que {euros(cash)} en espèces : impossible de retirer "
                                    f"{euros(-signed)}.", "amount")
             movement = self.store.add_movement(session=current.id, at=self.clock(), amount=signed, reason=reason,
-                                               comment=comment[:500], operator=self.current_operator())
+                                               comment=comment[:500], operator=self.current_operator(),
+                                               desk=self.desk, login=login)
         return movement
 
     def _expected(self, session: CashSession, payments: list[PaymentRecord] | None = None,
@@ -246,7 +252,7 @@ class DayService:
         """The arrêté de caisse of this desk's open session. One transaction: the
         session's row is held, the expected figures computed, the differences
         checked for their comments, a Z number taken, the close written."""
-        self._require(Action.TAKE_PAYMENT)
+        login = self._login(self._require(Action.TAKE_PAYMENT))
         comments = comments or {}
         now = self.clock()
         with self.store.writing():
@@ -270,7 +276,7 @@ class DayService:
             report = self._z_report(session, z_number, now, payments, cancelled, expected, counted, kept)
             closing = self.store.write_closing(session=session.id, z_number=z_number, at=now,
                                                by=self.current_operator(), expected=expected, counted=counted,
-                                               comments=kept, report=report)
+                                               comments=kept, report=report, desk=self.desk, login=login)
             failpoint("close-written")
         failpoint("close-committed")
         log.info("cash session %d closed: Z %d", session.id, z_number)
@@ -329,7 +335,7 @@ class DayService:
 
     def create_docket(self, regie: int, type: DocketType, until: date | None = None) -> Docket:
         """The draft docket of a régie and type: its payments not yet in a docket, up to `until` (today)."""
-        self._require(Action.MANAGE_DOCKETS)
+        login = self._login(self._require(Action.MANAGE_DOCKETS))
         until = until or self.today()
         end = day_bounds(until)[1]
         try:
@@ -344,21 +350,21 @@ class DayService:
                                    f"jusqu'au {until:%d/%m/%Y} n'attend de bordereau.", "docket")
                 docket_id = self.store.create_draft(regie=regie, regie_label=rows[0].regie_label, type=type,
                                                     until=until, at=self.clock(), by=self.current_operator(),
-                                                    payments=[r.id for r in rows])
+                                                    payments=[r.id for r in rows], desk=self.desk, login=login)
         except peewee.IntegrityError:  # a second desk built the same draft at the same instant
             raise DayRefused("Un autre poste vient de préparer ce bordereau : actualisez la liste.", "docket") from None
         return self.store.docket(docket_id)
 
     def discard_docket(self, docket_id: int) -> None:
-        self._require(Action.MANAGE_DOCKETS)
+        login = self._login(self._require(Action.MANAGE_DOCKETS))
         with self.store.writing():
-            if not self.store.delete_draft(docket_id):
+            if not self.store.delete_draft(docket_id, at=self.clock(), desk=self.desk, login=login):
                 raise DayRefused(f"Le bordereau {docket_id} n'est pas un brouillon : il ne peut plus être supprimé.",
                                "docket")
 
     def validate_docket(self, docket_id: int) -> Docket:
         """Number the draft (gap-free per régie and year) and lock its payments."""
-        self._require(Action.MANAGE_DOCKETS)
+        login = self._login(self._require(Action.MANAGE_DOCKETS))
         now = self.clock()
         with self.store.writing():
             docket = self.store.docket(docket_id)
@@ -380,7 +386,8 @@ class DayService:
 
             number = docket_number(docket.regie, year, self.store.next_number(f"B-{docket.regie}", year))
             failpoint("docket-numbered")
-            self.store.mark_validated(docket_id, number=number, at=now, by=self.current_operator())
+            self.store.mark_validated(docket_id, number=number, at=now, by=self.current_operator(), desk=self.desk,
+                                      login=login)
             failpoint("docket-validated")
         failpoint("docket-committed")
         return self.store.docket(docket_id)

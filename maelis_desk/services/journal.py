@@ -26,6 +26,12 @@ KIND_LABELS = {
     "payment.regularized": "Paiement régularisé dans Maelis",
     "operator.created": "Compte opérateur créé",
     "operator.changed": "Compte opérateur modifié",
+    "session.opened": "Caisse ouverte",
+    "session.movement": "Mouvement de caisse",
+    "session.closed": "Arrêté de caisse",
+    "docket.drafted": "Bordereau préparé",
+    "docket.discarded": "Brouillon de bordereau supprimé",
+    "docket.validated": "Bordereau validé",
 }
 
 
@@ -42,6 +48,17 @@ def describe(record: JournalRecord) -> str:
         return f"{label} ({Reason(reason).label_fr if reason in Reason._value2member_map_ else reason})"
     if record.kind.startswith("operator.") and data.get("login"):
         return f"{label} : {data['login']}"
+    if record.kind == "session.closed" and data.get("z") is not None:
+        return f"{label} : Z n° {data['z']}"
+    if record.kind == "session.movement" and data.get("reason"):
+        from ..domain_day import MoveReason
+
+        reason = data["reason"]
+        return f"{label} ({MoveReason(reason).label_fr if reason in MoveReason._value2member_map_ else reason})"
+    if record.kind == "docket.validated" and data.get("number"):
+        return f"{label} : {data['number']}"
+    if record.kind.startswith("docket.") and data.get("docket") is not None:
+        return f"{label} (n° {data['docket']})"
     detail = data.get("state") or ""
     return label + (f" ({detail})" if detail else "")
 

@@ -28,6 +28,7 @@ from ..domain_day import (
     CashCount, CashMovement as Movement, CashSession as Session, Closing, Counted, Docket as DocketData,
     DocketLine, DocketState, DocketType, Expected, MoveReason, SessionState,
 )
+from . import journal
 from .database import db, writing
 from .fields import AwareDateTimeField, JSONTextField
 from .models import BaseModel, Payment
@@ -148,11 +149,14 @@ class DayStore:
     # -- sessions -------------------------------------------------------------
 
     def open_session(self, *, desk: str, operator: str, at: datetime, float_amount: Decimal,
-                     float_count: CashCount | None) -> Session:
+                     float_count: CashCount | None, login: str | None = None) -> Session:
         row = CashSession.create(
             desk=desk, open_desk=desk, operator=operator, opened_at=at, float_cents=to_cents(float_amount),
             float_count=float_count.to_json() if float_count is not None else None, state=SessionState.OPEN.value,
         )
+        journal.append("session.opened", at=at, desk=desk, operator=login, amount_cents=to_cents(float_amount),
+                       data={"session": row.id, "by": operator,
+                             "count": float_count.to_json() if float_count is not None else None})
         return _session(row)
 
     def open_for(self, desk: str) -> Session | None:
@@ -199,9 +203,12 @@ class DayStore:
         return self.get(session_id)
 
     def add_movement(self, *, session: int, at: datetime, amount: Decimal, reason: MoveReason, comment: str,
-                     operator: str) -> Movement:
+                     operator: str, desk: str = "", login: str | None = None) -> Movement:
         row = CashMovement.create(session=session, at=at, amount_cents=to_cents(amount), reason=reason.value,
                                   comment=comment, operator=operator)
+        journal.append("session.movement", at=at, desk=desk, operator=login, amount_cents=to_cents(amount),
+                       data={"session": session, "movement": row.id, "reason": reason.value, "comment": comment,
+                             "by": operator})
         return _movement(row)
 
     def movements(self, session_id: int) -> list[Movement]:
@@ -214,7 +221,8 @@ class DayStore:
             (CashMovement.at >= since) & (CashMovement.at < until)).order_by(CashMovement.at, CashMovement.id)]
 
     def write_closing(self, *, session: int, z_number: int, at: datetime, by: str, expected: Expected,
-                      counted: Counted, comments: dict[str, str], report: dict) -> Closing:
+                      counted: Counted, comments: dict[str, str], report: dict, desk: str = "",
+                      login: str | None = None) -> Closing:
         changed = CashSession.update(
             state=SessionState.CLOSED.value, open_desk=None, closed_at=at, closed_by=by, z_number=z_number,
         ).where((CashSession.id == session) & (CashSession.state == SessionState.OPEN.value)).execute()
@@ -223,6 +231,10 @@ class DayStore:
         CashClosing.insert(session=session, z_number=z_number, closed_at=at, closed_by=by,
                            expected=expected.to_json(), counted=counted.to_json(), comments=comments,
                            report=report).execute()
+        # what the day expected and what was counted, both kept in the chain too
+        journal.append("session.closed", at=at, desk=desk, operator=login, amount_cents=to_cents(counted.cash),
+                       data={"session": session, "z": z_number, "by": by, "expected": expected.to_json(),
+                             "counted": counted.to_json(), "comments": comments})
         return self.closing(session)
 
     def closing(self, session_id: int) -> Closing | None:
@@ -247,10 +259,14 @@ class DayStore:
         return [r for r in rows if r.id not in gone]
 
     def create_draft(self, *, regie: int, regie_label: str, type: DocketType, until: date, at: datetime,
-                     by: str, payments: Iterable[str]) -> int:
+                     by: str, payments: Iterable[str], desk: str = "", login: str | None = None) -> int:
         row = Docket.create(regie=regie, regie_label=regie_label, type=type.value, state=DocketState.DRAFT.value,
                             draft_key=f"{regie}:{type.value}", until=until.isoformat(), created_at=at, created_by=by)
-        DocketPayment.insert_many([{"payment": p, "docket": row.id} for p in payments]).execute()
+        ids = list(payments)
+        DocketPayment.insert_many([{"payment": p, "docket": row.id} for p in ids]).execute()
+        journal.append("docket.drafted", at=at, desk=desk, operator=login,
+                       data={"docket": row.id, "regie": regie, "type": type.value, "until": until.isoformat(),
+                             "payments": len(ids), "by": by})
         return row.id
 
     def draft_for(self, regie: int, type: DocketType) -> int | None:
@@ -262,10 +278,16 @@ class DayStore:
         if ids:
             DocketPayment.delete().where((DocketPayment.docket == docket_id) & DocketPayment.payment.in_(ids)).execute()
 
-    def delete_draft(self, docket_id: int) -> bool:
+    def delete_draft(self, docket_id: int, *, at: datetime | None = None, desk: str = "",
+                     login: str | None = None) -> bool:
+        """A draft is a working list, not a record: it goes, and the journal says so."""
+        row = Docket.get_or_none((Docket.id == docket_id) & (Docket.state == DocketState.DRAFT.value))
         deleted = Docket.delete().where((Docket.id == docket_id) & (Docket.state == DocketState.DRAFT.value)).execute()
         if deleted:
             DocketPayment.delete().where(DocketPayment.docket == docket_id).execute()
+            if at is not None and row is not None:
+                journal.append("docket.discarded", at=at, desk=desk, operator=login,
+                               data={"docket": docket_id, "regie": row.regie, "type": row.type})
         return bool(deleted)
 
     def hold_draft(self, docket_id: int) -> None:
@@ -275,12 +297,18 @@ class DayStore:
         if not changed:
             raise Busy(docket_id)
 
-    def mark_validated(self, docket_id: int, *, number: str, at: datetime, by: str) -> None:
+    def mark_validated(self, docket_id: int, *, number: str, at: datetime, by: str, desk: str = "",
+                       login: str | None = None) -> None:
         changed = Docket.update(state=DocketState.VALIDATED.value, draft_key=None, number=number, validated_at=at,
                                 validated_by=by).where(
             (Docket.id == docket_id) & (Docket.state == DocketState.DRAFT.value)).execute()
         if not changed:
             raise Busy(docket_id)
+        lines = list(DocketPayment.select(Payment.amount_cents).join(Payment, on=(DocketPayment.payment == Payment.id))
+                     .where(DocketPayment.docket == docket_id).tuples())
+        journal.append("docket.validated", at=at, desk=desk, operator=login,
+                       amount_cents=sum(cents for (cents,) in lines),
+                       data={"docket": docket_id, "number": number, "payments": len(lines), "by": by})
 
     def docket(self, docket_id: int) -> DocketData | None:
         row = Docket.get_or_none(Docket.id == docket_id)

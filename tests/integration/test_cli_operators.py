@@ -72,14 +72,16 @@ def test_operators_cancel_and_journal(simulator, tmp_path):
     verified = cli("journal", "verify", **regie)
     assert verified.returncode == 0 and "Journal intègre" in verified.stdout
     entries = json.loads(cli("journal", "--json", **regie).stdout)
-    assert [e["kind"] for e in entries] == ["operator.created", "operator.created", "payment.recorded",
-                                            "payment.cancelled"]
+    assert [e["kind"] for e in entries] == ["operator.created", "operator.created", "session.opened",
+                                            "payment.recorded", "payment.cancelled"]
+    opened = entries[2]
+    assert opened["operator"] == "caisse" and opened["data"]["session"] >= 1  # who opened the till, logged
     assert cli("journal", "--since", "01/01/2099", **regie).stdout.strip() == "Aucune entrée depuis cette date."
     # someone edits the database behind the desk's back
     with sqlite3.connect(db) as raw:
         raw.execute('UPDATE "journal_entry" SET "amount_cents" = 1 WHERE "kind" = \'payment.recorded\'')
     broken = cli("journal", "verify", **regie)
-    assert broken.returncode == 8 and "entrée n° 3" in broken.stdout
+    assert broken.returncode == 8 and "entrée n° 4" in broken.stdout
     assert cli("operator", "disable", "caisse", **regie).returncode == 0
     assert cli("outbox", **caisse).returncode == 4
 

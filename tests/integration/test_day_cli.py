@@ -110,6 +110,18 @@ def test_a_day_from_the_command_line(simulator, tmp_path):
     assert sum(Decimal(r[7].replace(",", ".")) for r in rows[1:] if r[2] == "Encaissements") == Decimal("4.50")
     assert any(r[2] == "Bordereau" and r[4] == number for r in rows)
 
+    # the journal recorded each step of the day, what was expected and counted included
+    assert cli(simulator, database, "journal", "verify").returncode == 0
+    entries = json.loads(cli(simulator, database, "journal", "--json").stdout)
+    day = [e["kind"] for e in entries if e["kind"].startswith(("session.", "docket."))]
+    assert day == ["session.opened", "session.movement", "session.closed", "docket.drafted", "docket.validated"]
+    closing = next(e for e in entries if e["kind"] == "session.closed")
+    assert closing["data"]["z"] == 1 and closing["data"]["expected"]["cash"] == "31.00"
+    assert closing["data"]["counted"]["cash"] == "29.00" and "2 € rendus en trop" in str(closing["data"]["comments"])
+    listed = cli(simulator, database, "journal").stdout
+    assert "Arrêté de caisse : Z n° 1" in listed and f"Bordereau validé : {number}" in listed
+    assert "Mouvement de caisse (Retrait pour versement au comptable)" in listed
+
 
 def open_and_take(simulator, database):
     invoice = to_pay(simulator, database)[0]["number"]
@@ -131,11 +143,14 @@ def test_killed_at_each_step_of_a_close(simulator, tmp_path, step):
     if step == "close-committed":  # the close had committed: closed with Z 1, whole
         assert [(s["state"], s["z_number"]) for s in status] == [("closed", 1)]
         assert cli(simulator, database, "session", "report", "1", "-o", str(tmp_path / "z.pdf")).returncode == 0
+        assert journaled(simulator, database, "session.closed") == 1
         return
-    # before the commit nothing of the close remains: still open, Z 1 still free
+    # before the commit nothing of the close remains: still open, Z 1 still free, nothing journaled
     assert [(s["state"], s["z_number"]) for s in status] == [("open", None)]
+    assert journaled(simulator, database, "session.closed") == 0
     done = cli(simulator, database, *CLOSE)
     assert done.returncode == 0 and done.stdout.strip() == "1", done.stderr
+    assert journaled(simulator, database, "session.closed") == 1
 
 
 @pytest.mark.parametrize("step", ["docket-held", "docket-numbered", "docket-validated", "docket-committed"])
@@ -149,7 +164,18 @@ def test_killed_at_each_step_of_a_docket_validation(simulator, tmp_path, step):
     if step == "docket-committed":
         assert [(d["state"], d["number"]) for d in listed] == [("validated", listed[0]["number"])]
         assert listed[0]["number"].endswith("-0001")
+        assert journaled(simulator, database, "docket.validated") == 1
         return
     assert [(d["state"], d["number"], d["count"]) for d in listed] == [("draft", None, 1)]
+    assert journaled(simulator, database, "docket.validated") == 0
     done = cli(simulator, database, "docket", "validate", docket_id)
     assert done.returncode == 0 and done.stdout.strip().endswith("-0001"), done.stderr  # no number lost
+    assert journaled(simulator, database, "docket.validated") == 1
+
+
+def journaled(simulator, database, kind: str) -> int:
+    """How many entries of `kind` the journal holds, its chain verified intact first."""
+    verified = cli(simulator, database, "journal", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    entries = json.loads(cli(simulator, database, "journal", "--json").stdout)
+    return sum(1 for e in entries if e["kind"] == kind)
