@@ -73,6 +73,24 @@ def claim_code(settings: Settings, *, clock=utcnow) -> None:
             f"se reprend {CODE_LIVE_FOR.days} jours après sa dernière ouverture.") from None
 
 
+def _cancelled_of(payment_ids: list[str]) -> set[str]:
+    from ..store import cancellations
+
+    return set(cancellations.by_payment(payment_ids))
+
+
+def _cancellations_made(regie: int, since, until) -> list[dict]:
+    """A régie's cancellations made in [since, until), their motive in French."""
+    from ..store import cancellations
+    from .cancellations import Reason
+
+    rows = cancellations.made_between(regie, since, until)
+    for row in rows:
+        reason = row["reason"]
+        row["reason"] = Reason(reason).label_fr if reason in Reason._value2member_map_ else reason
+    return rows
+
+
 class Desk:
     def __init__(self, settings: Settings, *, client: MaelisClient | None, clock=utcnow):
         self.settings = settings
@@ -84,9 +102,12 @@ class Desk:
         self.operators = OperatorService(Operators(), desk=settings.desk, clock=clock,
                                          fallback_name=settings.operator)
         # the till is the desk's, and a desk is its code (two desks of one machine: two codes)
+        # a cancelled payment leaves the till's expected figures and the dockets, and shows
+        # in the monthly statement of the month it was cancelled (store.cancellations)
         self.day = DayService(DayStore(), self.payments_store, desk=settings.code,
                               operator=lambda: self.operators.current.full_name, clock=clock,
-                              require=self.operators.require)
+                              require=self.operators.require, cancelled=_cancelled_of,
+                              cancellations=_cancellations_made)
         self.credentials = CredentialsGuard(self.cache, client)
         self.payments = PaymentService(
             self.cache, self.payments_store, operators=self.operators, desk=settings.desk, clock=clock,

@@ -26,7 +26,7 @@ from datetime import datetime
 
 import peewee
 
-from ..domain import PaymentState
+from ..domain import PaymentState, from_cents
 from . import journal
 from .database import db, writing
 from .models import Attempt, Cancellation, Outbox, Payment
@@ -162,6 +162,21 @@ def by_payment(payment_ids: list[str]) -> dict[str, CancellationRow]:
     if not payment_ids:
         return {}
     return {c.payment: _row(c) for c in Cancellation.select().where(Cancellation.payment.in_(payment_ids))}
+
+
+def made_between(regie: int, since: datetime, until: datetime) -> list[dict]:
+    """The cancellations made in [since, until) of a régie's payments (of any date): what a
+    monthly statement lists. Each: receipt, at, paid_at, mode, amount (text), reason (its value)."""
+    query = (Cancellation.select(Payment.receipt, Cancellation.at, Payment.created_at, Payment.mode,
+                                 Payment.amount_cents, Cancellation.reason)
+             .join(Payment, on=(Cancellation.payment == Payment.id))
+             .where((Payment.regie == regie) & (Cancellation.at >= since) & (Cancellation.at < until))
+             .order_by(Cancellation.at))
+    rows = []
+    for receipt, at, paid_at, mode, cents, reason in query.tuples():
+        rows.append({"receipt": receipt, "at": at, "paid_at": paid_at, "mode": mode,
+                     "amount": f"{from_cents(cents):.2f}", "reason": reason})
+    return rows
 
 
 def listing(statuses: tuple[str, ...] | None = None) -> list[CancellationRow]:

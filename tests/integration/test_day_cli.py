@@ -61,12 +61,18 @@ def test_a_day_from_the_command_line(simulator, tmp_path):
                  "--drawer", "Mme Dupont")
     assert cheque.returncode == 0, cheque.stderr
     assert pay(simulator, database, invoice, "2,00", "carte", "--card-reference", "A1").returncode == 0
+    card = pay(simulator, database, invoice, "3,00", "carte", "--card-reference", "A2")
+    assert card.returncode == 0, card.stderr
+    card_receipt = json.loads(card.stdout)["receipt"]
+    # cancelled before the close (the one-person desk is its own régisseur): it leaves what the till expects
+    cancelled = cli(simulator, database, "cancel", card_receipt, "--reason", "erreur")
+    assert cancelled.returncode == 0, cancelled.stderr
     moved = cli(simulator, database, "session", "move", "--amount", "-20,00", "--reason", "versement")
     assert moved.returncode == 0, moved.stderr
     status = json.loads(cli(simulator, database, "session", "status", "--json").stdout)
     assert status["float"] == "50.00" and status["expected"]["especes"] == "31.00"
     assert status["expected"]["cheque"] == {"count": 1, "total": "1.50"} and status["expected"]["carte"] == "2.00"
-    assert [p["mode"] for p in status["payments"]] == ["especes", "cheque", "carte"]
+    assert [p["mode"] for p in status["payments"]] == ["especes", "cheque", "carte", "carte"]
 
     no_comment = cli(simulator, database, "session", "close", "--counted-cash", "29,00", "--counted-cheques", "1",
                      "--cheques-total", "1,50", "--card-total", "2,00")
@@ -107,7 +113,8 @@ def test_a_day_from_the_command_line(simulator, tmp_path):
                str(statement))
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(io.StringIO(statement.read_bytes().decode("utf-8-sig")), delimiter=";"))
-    assert sum(Decimal(r[7].replace(",", ".")) for r in rows[1:] if r[2] == "Encaissements") == Decimal("4.50")
+    assert sum(Decimal(r[7].replace(",", ".")) for r in rows[1:] if r[2] == "Encaissements") == Decimal("7.50")
+    assert [(r[4], r[7]) for r in rows if r[2] == "Annulation"] == [(card_receipt, "-3,00")]  # in the month's statement
     assert any(r[2] == "Bordereau" and r[4] == number for r in rows)
 
     # the journal recorded each step of the day, what was expected and counted included
