@@ -47,7 +47,7 @@ from . import docket_dialogs
 from .control_dialogs import ControlActions
 from .session_dialogs import CaisseActions
 from .settings_dialog import SettingsDialog
-from .shortcuts import WIDGET_KEYS, help_html, keys_fr, payment_rows, window_rows
+from .shortcuts import WIDGET_KEYS, WindowKeysFirst, help_html, keys_fr, payment_rows, window_rows
 from .sync_status import SyncStatus
 from .theme import app_icon
 
@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_actions()
+        self._keys_first = WindowKeysFirst(self)  # Ctrl+Maj+Z, Ctrl+E… even from the search field
         self._build_menus()
         self._update_title()
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from ..formatting import html_text
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QWidget
 
 # Qt's portable names → what a French keyboard shows
 _FRENCH = {
@@ -76,3 +78,28 @@ def payment_rows() -> list[tuple[str, str]]:
     return [(keys if isinstance(keys, str) else keys_fr(keys), what) for keys, what in key_help()]
 
 
+
+
+class WindowKeysFirst(QObject):
+    """The window's own keys win over a text field's (Qt's line edit takes Ctrl+Maj+Z
+    as « rétablir », Ctrl+E as « fin de ligne »…, so « Arrêté de caisse » did nothing
+    while the cursor was in the search field). Installed on the application: a
+    ShortcutOverride inside `window` for one of its actions' keys is left unaccepted,
+    so the action runs; every other key stays the field's."""
+
+    def __init__(self, window: QWidget):
+        super().__init__(window)
+        self._window = window
+        QApplication.instance().installEventFilter(self)
+
+    def _ours(self, key: QKeySequence) -> bool:
+        return any(key.matches(k) == QKeySequence.SequenceMatch.ExactMatch
+                   for action in self._window.actions() if action.isEnabled() for k in action.shortcuts())
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(watched, QWidget):
+            return False
+        if watched.window() is not self._window or not self._ours(QKeySequence(event.keyCombination())):
+            return False
+        event.ignore()  # not the field's: the shortcut map runs the window's action
+        return True

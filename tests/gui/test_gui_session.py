@@ -349,3 +349,25 @@ def test_a_supervisor_cannot_open_the_till(qtbot, win, bare_desk):
     sessions.close()
     ops.login("regie", "regie")
     qtbot.waitUntil(lambda: win.caisse.open_action.isEnabled())
+
+
+def test_the_close_key_works_from_the_search_field(qtbot, win, bare_desk):
+    """Ctrl+Maj+Z is « rétablir » to a text field: with the cursor in the search field (where it
+    is most of the day) the close did not open. The window's keys win over the field's."""
+    open_by_service(bare_desk, "50.00")
+    win.caisse.refresh()
+    qtbot.waitUntil(lambda: win.caisse.close_action.isEnabled())
+    field = win.search_pane.edit
+    field.setFocus()
+    qtbot.waitUntil(lambda: focused() is field)
+    qtbot.keyClicks(field, "DUP")
+    key(qtbot, field, Qt.Key.Key_Z, CTRL_SHIFT)
+    dialog = active_dialog(qtbot, CloseDialog)
+    assert dialog.isVisible()
+    dialog.reject()
+    # the field's own editing keys stay its own
+    field.setFocus()
+    qtbot.waitUntil(lambda: focused() is field)
+    field.deselect()
+    key(qtbot, field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # select all: not a window key
+    assert field.text() == "DUP" and field.selectedText() == "DUP"
