@@ -385,6 +385,15 @@ class RegularizeDialog(QDialog):
         self._apply()
         self.reload()
 
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Entrée in the table goes to the note: the table passes the key on, and the dialog's
+        default button would mark the row regularized at once, without the note."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.hasFocus():
+            event.accept()
+            self.note.setFocus()
+            return
+        super().keyPressEvent(event)
+
     def reload(self) -> None:
         service = self.desk.cancellations
         self._load.run(self, service.to_regularize, self._loaded, self._failed, pool=worker.disk_pool(), label="")

@@ -342,6 +342,16 @@ class DocketsDialog(QDialog):
         self._regies_task.run(self, lambda: read_regies(desk), self._regies_read, self._failed,
                               pool=worker.network_pool(), label="")
 
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Entrée in a table opens the docket's PDF (itemActivated), and nothing else: the view
+        passes the key on, and the dialog would also press its default button (« Préparer un
+        brouillon » gathered the waiting payments into a new draft behind the cashier's back)."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and isinstance(self.focusWidget(),
+                                                                                QAbstractItemView):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     # -- reading -------------------------------------------------------------------------------
 
     def _regies_read(self, regies: list[Regie]) -> None:

@@ -174,6 +174,12 @@ def test_to_regularize_listed_then_marked(qtbot, window, staffed, simulator):
                     <= table.viewport().width(), timeout=5000)
     assert header.sectionSize(state) >= table.sizeHintForColumn(state)
     assert dialog.model.index(0, RegularizeModel.MOTIVE).data(Qt.ItemDataRole.ToolTipRole).endswith(LONG_MOTIVE + ")")
+    # Entrée in the table goes to the note; it does not mark the row regularized behind the note's back
+    dialog.table.setFocus()
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Return)
+    qtbot.wait(200)
+    assert staffed.cancellations.get(record.receipt).cancellation.status == "to_regularize"
+    assert QApplication.focusWidget() is dialog.note
     qtbot.keyClicks(dialog.note, "contre-passe dans Maelis le 05-12")  # QTest types ASCII
     qtbot.keyClick(dialog.note, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 0 and "Aucun" in dialog.summary.text(), timeout=5000)

@@ -158,10 +158,16 @@ def test_cheque_slip_draft_validate_and_exports(qtbot, window, desk, tmp_path):
     assert dialog.prepare_button.isEnabled() and not dialog.validate_button.isEnabled()
     assert "Aucun brouillon" in dialog.info.text()
 
-    # PDF: Entrée on the docket opens it in the viewer, on top
+    # PDF: Entrée on the docket opens it in the viewer, on top — and only that: the key also reached the
+    # dialog's default button (« Préparer un brouillon »), which gathered a new cheque into a draft
+    waiting = next(r for r in desk.reader.open_family(FAMILY).regies if r.regie.code == regie).to_pay[0]
+    desk.payments.record(PaymentRequest(FAMILY, regie, [waiting.number], Decimal("1.00"), Mode.CHEQUE,
+                                        {"cheque_number": "9999999"}))
     dialog.list.setFocus()
     qtbot.keyClick(dialog.list, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.pdf is not None and dialog.pdf.isVisible(), timeout=5000)
+    qtbot.wait(300)
+    assert desk.day.store.draft_for(regie, DocketType.CHEQUE) is None and dialog.error.text() == ""
     text = wait_pdf(qtbot, dialog.pdf)
     for expected in ("Bordereau de remise de chèques", f"N° {number}", "0012345", "Crédit Agricole",
                      "Mme Éloïse Dupont", "77", "La Banque Postale", records[1].payer_name, "3,00 €", "2 chèques",
