@@ -44,12 +44,13 @@ from ..services.journal import describe
 from ..services.modes import mode_label
 from . import worker
 from .models import LEFT, RIGHT, RowsTableModel
+from .theme import Colours
 
 CANCEL_KEYS = ["Ctrl+Shift+A"]
 JOURNAL_KEYS = ["Ctrl+Shift+J"]
 REGULARIZE_TITLE = "À régulariser dans Maelis"
-RED = "#b00020"
-GREEN = "#2e7d32"
+RED = Colours.ERROR
+GREEN = Colours.OK
 
 
 def _message(exc: BaseException) -> str:

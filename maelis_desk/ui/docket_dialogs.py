@@ -53,9 +53,9 @@ from ..formatting import euros, euros_in_words, fr_date, fr_datetime, html_text
 from ..services.errors import DeskError, PermissionDenied
 from . import worker
 from .pdf_dialog import PdfDialog, PdfSource
+from .theme import ERROR_STYLE, OK_STYLE
 
 DOCKETS_KEYS = ["Ctrl+Shift+B"]
-ERROR_STYLE = "color: #b00020; font-weight: bold;"
 REGIES_MAX_AGE = timedelta(hours=12)  # the régie list rarely changes: the cache's copy is enough
 STATEMENT_MONTHS = 24  # how far back the month list goes
 
@@ -291,7 +291,7 @@ class DocketsDialog(QDialog):
         self.outcome = QLabel("")
         self.outcome.setObjectName("docketOutcome")  # what the last action did (validated, exported...)
         self.outcome.setWordWrap(True)
-        self.outcome.setStyleSheet("color: #2e7d32; font-weight: bold;")
+        self.outcome.setStyleSheet(OK_STYLE)
         layout.addWidget(self.outcome)
         self.rights = QLabel("")
         self.rights.setObjectName("docketRights")

@@ -35,8 +35,9 @@ from ..domain import Invoice, InvoiceStatus, RegieInvoices
 from ..formatting import euros, fr_date
 from ..services import FamilyView
 from .models import OBJECT_ROLE, SORT_ROLE, InvoiceLinesModel, InvoiceTableModel, today
+from .theme import Colours
 
-CALM = QColor("#777777")
+CALM = QColor(Colours.CALM)
 WARM_PAGES = 9  # the city's régies: pages built ahead, while the window waits for a family
 
 
@@ -366,11 +367,11 @@ class InvoiceDetail(QGroupBox):
         overdue = invoice.is_overdue(today_)
         v["deadline"].setText(fr_date(invoice.deadline) + ("  (échéance dépassée)" if overdue else ""))
         v["deadline"].setToolTip("Échéance dépassée" if overdue else "")
-        self._colour(v["deadline"], QColor("#b3261e") if overdue else None)
+        self._colour(v["deadline"], QColor(Colours.ERROR) if overdue else None)
         v["status"].setText(invoice.status.label_fr)
         self._colour(
             v["status"],
-            {InvoiceStatus.TRANSMITTED: QColor("#8a4b00"), InvoiceStatus.PENDING: QColor("#1d5fa6")}.get(invoice.status),
+            {InvoiceStatus.TRANSMITTED: QColor(Colours.TRANSMITTED), InvoiceStatus.PENDING: QColor(Colours.PENDING)}.get(invoice.status),
         )
         v["amount"].setText(euros(invoice.amount))
         v["paid"].setText(euros(invoice.paid_total))

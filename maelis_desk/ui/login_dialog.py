@@ -38,6 +38,7 @@ from ..formatting import html_text
 from ..services.operators import DEMO_ACCOUNTS
 from . import worker
 from .theme import app_icon
+from .theme import ERROR_STYLE
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def _error_label() -> QLabel:
     label = QLabel("")
     label.setObjectName("loginError")
     label.setWordWrap(True)
-    label.setStyleSheet("color: #b3261e; font-weight: bold;")
+    label.setStyleSheet(ERROR_STYLE)
     label.hide()
     return label
 
@@ -127,7 +128,6 @@ class LoginDialog(QDialog):
             self.demo_label = QLabel(demo_accounts_html())
             self.demo_label.setObjectName("demoAccounts")
             self.demo_label.setTextFormat(Qt.TextFormat.RichText)
-            self.demo_label.setStyleSheet("background: #fff8d6; border: 1px solid #e0c860; padding: 6px;")
             layout.addWidget(self.demo_label)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(420)

@@ -49,7 +49,7 @@ from .session_dialogs import CaisseActions
 from .settings_dialog import SettingsDialog
 from .shortcuts import WIDGET_KEYS, WindowKeysFirst, help_html, keys_fr, payment_rows, window_rows
 from .sync_status import SyncStatus
-from .theme import app_icon
+from .theme import Colours, app_icon
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +57,10 @@ CLOSE_WAIT = 2.0  # seconds the window waits, at most, for calls in flight when 
 AGE_EVERY_MS = 30000
 
 STATE_COLOURS = {
-    State.ONLINE: "#2e7d32",
-    State.SLOW: "#b26a00",
-    State.OFFLINE: "#b3261e",
-    State.UNKNOWN: "#6b6b6b",
+    State.ONLINE: Colours.OK,
+    State.SLOW: Colours.WARNING,
+    State.OFFLINE: Colours.ERROR,
+    State.UNKNOWN: Colours.MUTED,
 }
 
 
@@ -479,7 +479,7 @@ class MainWindow(QMainWindow):
             colour, text, tip = STATE_COLOURS[State.UNKNOWN], "Mode hors ligne", "Le poste n'interroge pas Maelis."
         else:
             state = snapshot.state
-            colour, text = STATE_COLOURS.get(state, "#6b6b6b"), state.label_fr
+            colour, text = STATE_COLOURS.get(state, Colours.MUTED), state.label_fr
             if snapshot.error:
                 tip = snapshot.error
             elif snapshot.last_duration is not None:

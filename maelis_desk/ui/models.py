@@ -25,6 +25,7 @@ from PySide6.QtGui import QColor, QFont
 
 from ..domain import Family, Invoice, InvoiceLine, InvoiceStatus, to_cents
 from ..formatting import desk_tz, euros, fr_date
+from .theme import Colours
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 OBJECT_ROLE = Qt.ItemDataRole.UserRole + 2  # the domain object of the row
@@ -33,10 +34,10 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 CENTER = Qt.AlignmentFlag.AlignCenter
 
-RED = QColor("#b3261e")
-AMBER = QColor("#8a4b00")
-BLUE = QColor("#1d5fa6")
-GREY = QColor("#6b6b6b")
+RED = QColor(Colours.ERROR)
+AMBER = QColor(Colours.TRANSMITTED)
+BLUE = QColor(Colours.PENDING)
+GREY = QColor(Colours.MUTED)
 
 _STATUS_ORDER = {
     InvoiceStatus.TO_PAY: 0,

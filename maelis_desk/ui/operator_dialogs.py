@@ -55,12 +55,12 @@ from ..services.errors import AuthenticationRefused, PermissionDenied
 from . import worker
 from .login_dialog import FirstAccountDialog, LoginDialog
 from .theme import app_icon
+from .theme import ERROR_STYLE
 
 LOCK_KEYS = ["Ctrl+L"]
 SWITCH_KEYS = ["Ctrl+Shift+L"]
 LOCKED_TITLE = "Poste verrouillé"
 ONE_PERSON_STATUS = "Poste à une personne"
-ERROR_STYLE = "color: #b3261e; font-weight: bold;"
 _INPUT = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
           QEvent.Type.TouchBegin}
 #: the window's actions that only some roles may use, and what they need
@@ -123,8 +123,6 @@ class LockScreen(QFrame):
         self.desk = desk
         self._task = worker.Latest()
         self.setAutoFillBackground(True)
-        self.setStyleSheet("#lockScreen { background: #eef1f5; } #lockCard { background: white; "
-                           "border: 1px solid #c7ced8; border-radius: 6px; }")
         card = QFrame()
         card.setObjectName("lockCard")
         card.setMaximumWidth(460)

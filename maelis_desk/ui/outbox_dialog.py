@@ -32,6 +32,7 @@ from ..services import Desk
 from ..services.modes import mode_label
 from . import worker
 from .models import LEFT, RIGHT, SORT_ROLE, RowsTableModel
+from .theme import Colours
 
 
 # It lists the payments not yet transmitted, and on demand those Maelis confirmed.
@@ -86,7 +87,7 @@ class OutboxModel(RowsTableModel):
         return None
 
 
-TO_CHECK_COLOUR = "#b00020"
+TO_CHECK_COLOUR = Colours.ERROR
 
 
 def history_html(history) -> str:

@@ -58,6 +58,7 @@ from ..services.payments import (
     validate,
 )
 from . import worker
+from .theme import ERROR_STYLE, Colours
 
 NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1
 LABEL_WIDTH = 230
@@ -224,7 +225,7 @@ class PaymentDialog(QDialog):
         self.cache_note = QLabel(self._cache_text())
         self.cache_note.setObjectName("paymentCacheNote")
         self.cache_note.setWordWrap(True)
-        self.cache_note.setStyleSheet("background: #fff4c2; color: #5a4500; padding: 4px;")
+        self.cache_note.setStyleSheet(f"background: {Colours.NOTE_BACKGROUND}; color: {Colours.NOTE_TEXT}; padding: 4px;")
         self.cache_note.setVisible(bool(self.cache_note.text()))
         layout.addWidget(self.cache_note)
 
@@ -291,7 +292,7 @@ class PaymentDialog(QDialog):
         self.error = QLabel()
         self.error.setObjectName("paymentError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.error.setStyleSheet(ERROR_STYLE)
         layout.addWidget(self.error)
         layout.addStretch(1)
 
@@ -392,7 +393,7 @@ class PaymentDialog(QDialog):
         self.confirm_error = QLabel()
         self.confirm_error.setObjectName("confirmError")
         self.confirm_error.setWordWrap(True)
-        self.confirm_error.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.confirm_error.setStyleSheet(ERROR_STYLE)
         layout.addWidget(self.confirm_error)
         layout.addStretch(1)
         buttons = QHBoxLayout()

@@ -58,12 +58,12 @@ from ..services.payments import MODE_LABELS, Mode
 from . import worker
 from .pdf_dialog import PdfDialog, PdfSource
 from .shortcuts import keys_fr
+from .theme import ERROR_STYLE, Colours
 
 OPEN_KEYS = ["Ctrl+Shift+O"]
 MOVE_KEYS = ["Ctrl+Shift+M"]
 CLOSE_KEYS = ["Ctrl+Shift+Z"]
-ERROR_STYLE = "color: #b00020; font-weight: bold;"
-DIFF_STYLE = "color: #b00020; font-weight: bold;"
+DIFF_STYLE = ERROR_STYLE
 SESSION_REFRESH_MS = 60_000  # the status bar follows midnight (a session of yesterday) and other processes
 
 
@@ -936,7 +936,7 @@ class CaisseActions(QObject):
             self.label.setText("")
             return
         text = state.status_text()
-        colour = "#2e7d32" if state.can_take_money else ("#b3261e" if state.stale else "#6b6b6b")
+        colour = Colours.OK if state.can_take_money else (Colours.ERROR if state.stale else Colours.MUTED)
         self.label.setText(f'<span style="color:{colour}">■</span> {html_text(text)}')
         self.label.setToolTip(state.refusal or "La caisse est ouverte : le poste peut encaisser.")
 

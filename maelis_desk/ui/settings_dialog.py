@@ -42,6 +42,7 @@ from ..domain import DESK_CODE_MAX, POSTGRES_PORT, PostgresPlace, desk_code_from
 from ..services.connection import check_connection
 from ..services.errors import DeskError
 from .worker import Latest, error_text, network_pool
+from .theme import Colours
 
 
 SQLITE, POSTGRES = "sqlite", "postgresql"
@@ -290,7 +291,7 @@ class SettingsDialog(QDialog):
 
     def _tested(self, ok: bool, text: str) -> None:
         self.test_button.setEnabled(True)
-        colour = "#2e7d32" if ok else "#b3261e"
+        colour = Colours.OK if ok else Colours.ERROR
         self.test_result.setStyleSheet(f"color: {colour};")
         self.test_result.setText(text)
         self.tested.emit(ok, text)

@@ -10,6 +10,26 @@ from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 
+
+class Colours:
+    """The desk's palette, one definition for the widgets that colour text themselves (table
+    models, labels that change with a state); resources/style.qss uses the same values."""
+
+    ERROR = "#b3261e"  # refused, overdue, offline, a difference, to check
+    OK = "#2e7d32"  # done, online, open
+    WARNING = "#b26a00"  # slow
+    TRANSMITTED = "#8a4b00"  # sent to the Trésor public
+    PENDING = "#1d5fa6"  # paid here, on its way to Maelis
+    MUTED = "#6b6b6b"  # unknown, closed, nothing to say
+    CALM = "#777777"  # a régie with nothing to pay
+    NOTE_BACKGROUND = "#fff4c2"  # a yellow note (cached figures)
+    NOTE_TEXT = "#5a4500"
+
+
+#: a message saying what is wrong, or that it went well
+ERROR_STYLE = f"color: {Colours.ERROR}; font-weight: bold;"
+OK_STYLE = f"color: {Colours.OK}; font-weight: bold;"
+
 _HERE = Path(__file__).resolve().parent
 
 
