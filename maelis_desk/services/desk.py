@@ -95,6 +95,7 @@ class Desk:
     def __init__(self, settings: Settings, *, client: MaelisClient | None, clock=utcnow):
         self.settings = settings
         self.client = client
+        self.clock = clock  # the desk's now (tests give a clock of their own); the window reads it too
         self.cache = Cache()
         self.payments_store = Payments()
         self.health = MaelisHealth(timeout=settings.timeout)

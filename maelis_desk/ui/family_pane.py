@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain import Invoice, InvoiceStatus, RegieInvoices
-from ..formatting import euros, fr_date
+from ..formatting import desk_tz, euros, fr_date
 from ..services import FamilyView
 from .models import OBJECT_ROLE, SORT_ROLE, InvoiceLinesModel, InvoiceTableModel, today
 from .theme import Colours
@@ -520,7 +520,8 @@ class FamilyPane(QWidget):
     def show_view(self, view: FamilyView, now, today_: date | None = None, *, keep_tab: bool = False) -> None:
         previous_code = self.current_regie_code() if keep_tab else None
         self.view = view
-        self._today = today_ or today()
+        # « today » for overdue deadlines is the desk's (its clock gave `now`), not the machine's
+        self._today = today_ or (now.astimezone(desk_tz()).date() if now is not None else today())
         self.header.show_view(view)
         codes = [r.regie.code for r in view.regies]
         count = len(view.regies)

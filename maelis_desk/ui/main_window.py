@@ -33,7 +33,6 @@ from ..config import Settings
 from ..domain import Freshness, Invoice, PaymentState
 from ..formatting import age_fr, fr_datetime, html_text, local
 from ..services import Desk, FamilyView, State
-from ..services.clock import utcnow
 from . import worker
 from .background import BackgroundJobs
 from .banner import CACHE_HEAD, CredentialsBanner
@@ -47,7 +46,7 @@ from . import docket_dialogs
 from .control_dialogs import ControlActions
 from .session_dialogs import CaisseActions
 from .settings_dialog import SettingsDialog
-from .shortcuts import WIDGET_KEYS, WindowKeysFirst, help_html, keys_fr, payment_rows, window_rows
+from .shortcuts import WIDGET_KEYS, WindowKeysFirst, help_html, keys_fr, make_action, payment_rows, window_rows
 from .sync_status import SyncStatus
 from .theme import Colours, app_icon
 
@@ -64,10 +63,6 @@ STATE_COLOURS = {
 }
 
 
-
-
-def keys_text(keys: list[QKeySequence]) -> str:
-    return keys_fr(keys)
 
 
 class Banner(QFrame):
@@ -229,18 +224,7 @@ class MainWindow(QMainWindow):
         self.demo_badge.setVisible(self.settings.demo)
 
     def _action(self, text: str, shortcuts: list, slot, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        keys = [QKeySequence(s) for s in shortcuts]
-        action.setShortcuts(keys)
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        names = keys_text(keys)
-        base = tip or text.replace("&", "").rstrip("…")
-        action.setWhatsThis(base)  # F1's description (shortcuts.action_help)
-        action.setToolTip(f"{base} ({names})" if names else base)
-        action.setStatusTip(action.toolTip())
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
+        return make_action(self, text, shortcuts, slot, tip)
 
     def _build_actions(self) -> None:
         self.settings_action = self._action("&Réglages…", ["Ctrl+,"], self.open_settings, "Réglages du poste")
@@ -379,7 +363,7 @@ class MainWindow(QMainWindow):
     def _family_loaded(self, number: int, view: FamilyView, snapshot) -> None:
         keep_tab = self.view is not None and self.view.family.number == number
         self.view = view
-        self.shown_at = utcnow()
+        self.shown_at = self.desk.clock()
         self._loading_number = None
         self.family_pane.show_view(view, self.shown_at, keep_tab=keep_tab)
         self._update_regie_actions()
@@ -446,7 +430,7 @@ class MainWindow(QMainWindow):
             if self.banner.kind == "cache":
                 self.banner.clear()
             return
-        now = utcnow()
+        now = self.desk.clock()
         items = self.shown_freshness()
         cached = [f for f in items if f.from_cache]
         if not cached:
@@ -663,7 +647,7 @@ class MainWindow(QMainWindow):
         if self.view is None or view.family.number != self.view.family.number:
             return
         self.view = view
-        self.family_pane.show_view(view, self.shown_at or utcnow(), keep_tab=True)
+        self.family_pane.show_view(view, self.shown_at or self.desk.clock(), keep_tab=True)
         self._update_regie_actions()
         self._update_actions()
         self._update_freshness()

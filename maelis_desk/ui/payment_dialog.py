@@ -21,7 +21,6 @@ worker pool (a database write).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import shiboken6
@@ -544,7 +543,7 @@ class PaymentDialog(QDialog):
             return ""
         if f.fetched_at is None:
             return "Soldes inconnus de Maelis : cette régie n'a jamais été lue."
-        return (f"Soldes du cache, lus dans Maelis {age_fr(f.fetched_at, datetime.now(UTC))} "
+        return (f"Soldes du cache, lus dans Maelis {age_fr(f.fetched_at, self.desk.clock())} "
                 f"(le {fr_datetime(f.fetched_at)}) : Maelis n'a pas été relu, un paiement fait ailleurs "
                 "depuis n'y figure pas.")
 

@@ -28,7 +28,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QFont, QImage, QKeySequence, QPainter, QPen
+from PySide6.QtGui import QAction, QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -49,6 +49,7 @@ from ..domain import Invoice
 from ..formatting import os_error_fr
 from ..services import Desk
 from .worker import Latest, disk_pool, error_text, network_pool
+from .shortcuts import make_action
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +59,7 @@ PRINT_DPI = 300  # pages are rendered at this resolution for the printer
 
 
 def _action(parent: QWidget, text: str, shortcuts, slot, tip: str) -> QAction:
-    action = QAction(text, parent)
-    keys = [QKeySequence(s) for s in shortcuts]
-    action.setShortcuts(keys)
-    names = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys if not k.isEmpty())
-    action.setToolTip(f"{tip} ({names})" if names else tip)
-    action.triggered.connect(slot)
-    parent.addAction(action)
-    return action
+    return make_action(parent, text, shortcuts, slot, tip)
 
 
 @dataclass(frozen=True)

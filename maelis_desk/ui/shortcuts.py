@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..formatting import html_text
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -44,6 +44,24 @@ def keys_fr(keys) -> str:
         if not key.isEmpty() and key_fr(key) not in seen:
             seen.append(key_fr(key))
     return ", ".join(seen)
+
+
+def make_action(parent: QWidget, text: str, shortcuts, slot, tip: str = "", *,
+                context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut) -> QAction:
+    """The one way the desk makes an action: its keys (written the French way in its tooltip and
+    status tip), its F1 description, added to `parent` so its keys work there."""
+    action = QAction(text, parent)
+    keys = [QKeySequence(s) for s in shortcuts]
+    action.setShortcuts(keys)
+    action.setShortcutContext(context)
+    names = keys_fr(keys)
+    base = tip or text.replace("&", "").rstrip("…")
+    action.setWhatsThis(base)  # F1's description (action_help)
+    action.setToolTip(f"{base} ({names})" if names else base)
+    action.setStatusTip(action.toolTip())
+    action.triggered.connect(slot)
+    parent.addAction(action)
+    return action
 
 
 def action_help(action: QAction) -> str:
