@@ -60,6 +60,11 @@ class ModeField:
     pattern: str | None = None  # what a value must look like...
     invalid: str = ""  # ...and the French message when it does not
     max_length: int = 64
+    printed: str = ""  # its name on a receipt or a docket (« N° de chèque »); "" : the label's words
+
+    @property
+    def print_label(self) -> str:
+        return self.printed or self.label.replace("&", "").rstrip(" :")
 
     @property
     def required(self) -> bool:
@@ -136,7 +141,8 @@ _VOUCHERS = "n° des titres CESU ou des chèques vacances"
 MODES: dict[Mode, ModeSpec] = {spec.mode: spec for spec in (
     ModeSpec(Mode.ESPECES, "Espèces", (
         ModeField("cash_given", "Somme &remise (€) :", "somme remise en espèces (calcule la monnaie)",
-                  metavar="MONTANT", hint="ex. 50 — pour calculer la monnaie", kind=Kind.TENDERED),
+                  metavar="MONTANT", hint="ex. 50 — pour calculer la monnaie", kind=Kind.TENDERED,
+                  printed="Somme remise"),
     ), limit=CASH_LIMIT, over_limit=(
         f"Paiement en espèces refusé au-delà de {euros(CASH_LIMIT)} par paiement "
         "(plafond légal des recettes publiques) : proposez un autre moyen de paiement.")),
@@ -144,14 +150,15 @@ MODES: dict[Mode, ModeSpec] = {spec.mode: spec for spec in (
         ModeField("cheque_number", "N° du &chèque (obligatoire) :", "n° du chèque (obligatoire par chèque)",
                   metavar="NUMERO", hint="ex. 1234567", missing="Le numéro du chèque est obligatoire.",
                   squeeze=True, pattern=r"[0-9A-Za-z]{1,20}",
-                  invalid="Numéro de chèque invalide (chiffres et lettres seulement)."),
+                  invalid="Numéro de chèque invalide (chiffres et lettres seulement).", printed="N° de chèque"),
         ModeField("bank", "&Banque :", "banque du chèque", metavar="BANQUE", max_length=100),
         ModeField("drawer", "&Tireur, s'il n'est pas le payeur :", "tireur du chèque s'il n'est pas le payeur",
-                  metavar="TIREUR", max_length=100),
+                  metavar="TIREUR", max_length=100, printed="Tireur"),
     )),
     ModeSpec(Mode.CARTE, "Carte bancaire", (
         ModeField("card_reference", "N° d'&autorisation ou de ticket :", "n° d'autorisation ou de ticket carte",
-                  missing="Saisissez le numéro d'autorisation ou la référence du ticket carte."),
+                  missing="Saisissez le numéro d'autorisation ou la référence du ticket carte.",
+                  printed="Autorisation / ticket"),
     )),
     ModeSpec(Mode.VIREMENT, "Virement", (
         ModeField("transfer_reference", "&Référence du virement :", "référence du virement",
@@ -166,6 +173,25 @@ MODES: dict[Mode, ModeSpec] = {spec.mode: spec for spec in (
 )}
 
 MODE_LABELS: dict[Mode, str] = {mode: spec.label for mode, spec in MODES.items()}
+
+#: details the desk writes itself, no one types them: the change handed back (Kind.TENDERED)
+COMPUTED_DETAILS = {"change": "Monnaie rendue"}
+
+
+def printed_details(mode: str, details: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """A payment's details as a receipt prints them: (name, value, is a sum of money), in the
+    table's order, then what the desk computed; a key no mode has any more, under its own name."""
+    spec = MODES.get(Mode(mode)) if mode in Mode._value2member_map_ else None
+    fields = {f.key: f for f in (spec.fields if spec else ())}
+    rows = []
+    for key in [*fields, *COMPUTED_DETAILS, *details]:
+        if key not in details or any(r[0] == key for r in rows):
+            continue
+        field = fields.get(key)
+        name = field.print_label if field else COMPUTED_DETAILS.get(key, key)
+        money = (field is not None and field.kind is Kind.TENDERED) or key in COMPUTED_DETAILS
+        rows.append((key, name, money))
+    return [(name, details[key], money) for key, name, money in rows]
 
 
 def mode_label(value: str) -> str:

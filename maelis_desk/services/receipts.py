@@ -14,23 +14,10 @@ from typing import TYPE_CHECKING
 from ..domain import ZERO
 from ..formatting import euros, euros_in_words, fr_datetime
 from ..store.payments import PaymentRecord
-from .payments import MODE_LABELS, Mode
+from .modes import mode_label, printed_details
 
 if TYPE_CHECKING:  # fpdf (~0.17 s to import) waits for the first receipt, not the desk's start
     from fpdf import FPDF
-
-_DETAIL_LABELS = {
-    "cheque_number": "N° de chèque",
-    "bank": "Banque",
-    "drawer": "Tireur",
-    "card_reference": "Autorisation / ticket",
-    "transfer_reference": "Référence du virement",
-    "reference": "Référence",
-    "cash_given": "Somme remise",
-    "change": "Monnaie rendue",
-}
-_MONEY_DETAILS = {"cash_given", "change"}
-
 
 def _text(value: str) -> str:
     """The core fonts speak windows-1252: keep what it can say."""
@@ -74,11 +61,10 @@ def _rows(payment: PaymentRecord) -> list[tuple[str, str]]:
         ("Famille (dossier)", str(payment.family)),
         ("Payeur", payment.payer_name),
         ("Date du paiement", fr_datetime(payment.created_at)),
-        ("Mode de paiement", MODE_LABELS.get(Mode(payment.mode), payment.mode)),
+        ("Mode de paiement", mode_label(payment.mode)),
     ]
-    for key, value in payment.details.items():
-        label = _DETAIL_LABELS.get(key, key)
-        rows.append((label, euros(Decimal(value)) if key in _MONEY_DETAILS else str(value)))
+    for label, value, money in printed_details(payment.mode, payment.details):  # the table of modes' names
+        rows.append((label, euros(Decimal(value)) if money else str(value)))
     rows += [("Encaissé par", payment.operator), ("Poste", f"{payment.desk} (code {payment.desk_code})")]
     return rows
 

@@ -134,3 +134,16 @@ def test_a_partial_payment_says_what_remains_due(paper):
     assert "Reste à payer" not in text
     _, text, _ = layout_of(receipt_pdf(record(), paper=paper))  # recorded before the desk kept it
     assert "Reste à payer" not in text
+
+
+def test_receipt_details_are_named_by_the_table_of_modes():
+    """services/modes.py names each detail once, for the dialog, the CLI and the receipt."""
+    from maelis_desk.services.modes import printed_details
+
+    assert printed_details("cheque", {"drawer": "Mme Dupont", "cheque_number": "0012345", "bank": "CIC"}) == [
+        ("N° de chèque", "0012345", False), ("Banque", "CIC", False), ("Tireur", "Mme Dupont", False)]
+    assert printed_details("especes", {"cash_given": "50.00", "change": "0.64"}) == [
+        ("Somme remise", "50.00", True), ("Monnaie rendue", "0.64", True)]
+    assert printed_details("cesu", {"reference": "A-12"}) == [("N° des titres CESU", "A-12", False)]
+    # a detail (or a mode) a later version no longer knows is printed under its own name, never dropped
+    assert printed_details("ancien", {"old_key": "x"}) == [("old_key", "x", False)]
