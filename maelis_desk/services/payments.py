@@ -300,15 +300,28 @@ class PaymentService:
         record = self.by_receipt(receipt.strip())
         if record is None:
             raise PaymentRefused(f"Quittance inconnue : « {receipt.strip()} ».", "receipt")
+        attempts = self.payments.attempts(record.id)
+        cancelled = None
+        if any(a["action"] == "cancel" and a["outcome"] == "cancelled" for a in attempts):
+            from ..store import cancellations
+
+            cancelled = cancellations.get(record.id)
         steps = [PaymentStep(at=a["at"], desk_code=_desk_code(a["desk"]), action=a["action"],
-                             outcome=a["outcome"], detail=self._said(record, a)) for a in self.payments.attempts(record.id)]
+                             outcome=a["outcome"], detail=self._said(record, a, cancelled)) for a in attempts]
         return PaymentHistory(record, steps)
 
     @staticmethod
-    def _said(record: PaymentRecord, attempt: dict) -> str | None:
-        """A step's detail for a person: the record step's own (« 99.36 cheque ») is the store's."""
+    def _said(record: PaymentRecord, attempt: dict, cancelled=None) -> str | None:
+        """A step's detail for a person: the store's own (« 99.36 cheque », « annulé par regie
+        (erreur) ») said with the payment's and the cancellation's facts."""
         if attempt["action"] == "record":
             return f"{euros(record.amount)} en {mode_label(record.mode).lower()}, pris par {record.operator}"
+        if attempt["action"] == "cancel" and attempt["outcome"] == "cancelled" and cancelled is not None:
+            from .cancellations import Reason
+
+            reason = (Reason(cancelled.reason).label_fr if cancelled.reason in Reason._value2member_map_
+                      else cancelled.reason)
+            return f"par {cancelled.operator_name} : {reason}" + (f" ({cancelled.comment})" if cancelled.comment else "")
         return attempt["detail"]
 
     def to_check(self) -> list[PaymentRecord]:

@@ -66,6 +66,11 @@ def test_operators_cancel_and_journal(simulator, tmp_path):
     assert cli("cancel", payment["receipt"], "--reason", "erreur", **regie).returncode == 7
     outbox = json.loads(cli("outbox", "--all", "--json", **regie).stdout)
     assert [p["state"] for p in outbox if p["receipt"] == payment["receipt"]] == ["cancelled"]
+    # the receipt's history: taken by the cashier, cancelled by the régisseur with the motive she gave
+    history = cli("history", payment["receipt"], **caisse)
+    assert history.returncode == 0, history.stderr
+    assert "pris par Camille Caisse" in history.stdout
+    assert "Annulé — par Régis Dupont : Autre (doublon)" in history.stdout
     receipt = tmp_path / "r.pdf"
     assert cli("receipt", payment["receipt"], "-o", str(receipt), **caisse).returncode == 0
     assert receipt.read_bytes().startswith(b"%PDF")
