@@ -9,6 +9,15 @@ default settings (timeout 5 s; settle, horizon, lease and backoff derived from i
 maelis_desk/config.py) in a fresh desk folder: `pay --no-transmit`, then
 `transmit` every `--every` seconds. Printed: each pass, the payment's state, what
 the server received and applied (its ledger, by refTransaction).
+
+Seen (2026-12-06, defaults: timeout 5 s, settle 60 s, horizon 3600 s, lease 30 s;
+`transmit` every 15 s for 4.5 min), both answers alike: the send timed out after 5 s
+(« réponse perdue », uncertain); passes at 15-60 s did nothing (settle not reached);
+Maelis applied it at 75.0 s; the reconciliation read at ~76 s found it (answer never:
+« matched » at 76.8 s) or just missed it (answer late: « pas encore visible … 1 min 15 s »,
+read again at 2 × settle, « matched » at 136 s). payInvoices received once, applied once
+(ledger: 10.00 on 3001); the state « Constaté dans Maelis sans accusé : à vérifier »,
+listed for a supervisor, never « Confirmé par Maelis »; 8 more passes changed nothing.
 """
 
 from __future__ import annotations
