@@ -29,7 +29,7 @@ from lxml import etree
 
 from ..domain import Family, Invoice, Regie
 from . import convert
-from .errors import MaelisAuthError, MaelisError, MaelisFault, MaelisProtocolError
+from .errors import BUSINESS_CODES, MaelisAuthError, MaelisError, MaelisFault, MaelisProtocolError
 
 if TYPE_CHECKING:
     import requests
@@ -237,9 +237,11 @@ class MaelisClient:
                 detail=text,
             )
         match = _CODE.match(text)
-        if match:
+        if match and match.group(1) in BUSINESS_CODES:
             code, rest = match.groups()
             return MaelisFault(f"Maelis a refusé l'opération ({code}) : {rest.strip()}", code=code, text=text)
+        # « anything else: server error » — a code the contract does not list is no refusal: the
+        # operation may have been done (a payment: in doubt, never « refusé »)
         return MaelisFault(f"Erreur du serveur Maelis : {text or 'sans message'}", code=None, text=text)
 
     def _call(self, service: str, operation: str, **params) -> Any:

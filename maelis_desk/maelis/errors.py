@@ -41,9 +41,15 @@ class MaelisAuthError(MaelisError):
     exit_code = 4
 
 
+#: the contract's business faults (its Faults table); any other faultstring, even one that
+#: starts with a code (« E99 : erreur interne »), is « server error: show it, keep working »
+BUSINESS_CODES = frozenset({"E02", "E05", "E06", "E10", "E11"})
+
+
 class MaelisFault(MaelisError):
     """A SOAP Fault. `code` is the contract's business code (`E02`...), or None
-    for any other server error."""
+    for any other server error (its text may still start with a code the contract
+    does not list)."""
 
     exit_code = 5
 

@@ -286,12 +286,11 @@ def test_a_payment_acknowledged_at_once_and_applied_later_is_confirmed_once(tmp_
 # -- a fault code the contract does not list --------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="DEFECT (contract, Faults table): a faultstring starting with a code the "
-                   "table does not list (E99) is « anything else: server error », but maelis/client.py "
-                   "MaelisClient._fault takes any E\\d{2,3} for a business fault: readInvoices exits 5 "
-                   "instead of showing the cache, and a payInvoices answered so is « refusé par Maelis » "
-                   "(rejected: taken as not applied, resolve --applied refused) instead of « en doute »")
 def test_an_unlisted_fault_code_is_a_server_error(desk, maelis):
+    """The contract's Faults table: a faultstring starting with a code it does not list (E99) is
+    « anything else: server error: show it, keep working » — the desk took every E-code for a
+    business refusal: readInvoices exited 5 instead of showing the cache, and a payInvoices so
+    answered was « refusé par Maelis » (taken as not applied) instead of in doubt."""
     desk.json("invoices", "5100", "--regie", "105")
     maelis.fault("readInvoices", "E99 : erreur interne du serveur")
     shown = desk("invoices", "5100", "--regie", "105", "--json", code=None)
