@@ -265,6 +265,7 @@ class Transmitter:
                 last_error=exc.message,
             )
             report.retried += 1
+            report.errors.append(f"{record.receipt} : rien n'est parti, à réessayer — {exc.message}")
             return
         baseline = self._paid(current, record.invoice_numbers)
         sent_at = self.clock()
@@ -305,6 +306,7 @@ class Transmitter:
                     last_error=exc.message,
                 )
                 report.retried += 1
+                report.errors.append(f"{record.receipt} : rien n'est parti, à réessayer — {exc.message}")
                 return
             self._uncertain(record, exc, report)
             return

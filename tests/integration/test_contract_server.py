@@ -195,7 +195,9 @@ def test_a_redirect_to_another_port_carries_nothing_there(desk, maelis, status, 
             refused = desk("invoices", "5100", "--regie", "102", "--json", code=6)
         assert "redirection" in refused.stderr and str(status) in refused.stderr
         assert elsewhere.origin in refused.stderr and "rien n'y a été envoyé" in refused.stderr
-        assert "à réessayer : 1" in desk("transmit").stdout  # the baseline read refused: nothing sent
+        sent = desk("transmit")
+        assert "à réessayer : 1" in sent.stdout  # the baseline read refused: nothing sent
+        assert "rien n'est parti, à réessayer" in sent.stderr and "redirection" in sent.stderr  # and why
         assert elsewhere.requests == []  # neither an envelope nor a password went there
         assert maelis.calls("payInvoices") == [] and maelis.applied() == []
         [waiting] = desk.json("outbox")
