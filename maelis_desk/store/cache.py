@@ -211,10 +211,14 @@ class Cache:
                                                params):
             result[code] = CachedList(code, [], _aware(fetched_at))
         loads, from_json = json.loads, domain.Invoice.from_json
-        rows = db.execute_sql(f'SELECT "regie", "data" FROM "invoice" WHERE {where} ORDER BY "regie", "number"',
-                              params)
+        # Ordered here, not by the query: with `ORDER BY "regie", "number"` and a régie given,
+        # SQLite walks the primary key (regie, number) to spare a sort, reading every invoice
+        # of the régie (~117,000 at the city's scale: 0.1 s, inside a payment's write lock)
+        # instead of this family's few through the (family, regie) index.
+        rows = sorted(db.execute_sql(f'SELECT "regie", "number", "data" FROM "invoice" WHERE {where}', params),
+                      key=lambda row: (row[0], row[1]))
         unusable: set[int] = set()
-        for code, data in rows:
+        for code, _number, data in rows:
             cached = result.get(code)
             if cached is not None:
                 invoice = from_json(loads(data))
