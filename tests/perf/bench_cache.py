@@ -251,7 +251,7 @@ class Generator:
 
 def _insert_sql(model, names: list[str]) -> str:
     columns = ", ".join(f'"{model._meta.fields[n].column_name}"' for n in names)
-    marks = ", ".join("?" * len(names))
+    marks = ", ".join([db.obj.param] * len(names))  # "?" on SQLite, "%s" on PostgreSQL (psycopg)
     return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
 
 
@@ -288,15 +288,17 @@ def bulk_save(work: list, fetched_at: datetime, *, opened_at=None, checked_at=No
             lists.append((fam.number, code, read, read, sum(1 for i in invs if i.to_pay_at_regie), count,
                           text(newest), digest))
             invoices += [(code, i.number, fam.number, _stored(i)) for i in invs]
-    conn = db.connection()
     with db.atomic():
-        conn.executemany(
+        # a cursor's executemany: sqlite3's, or psycopg's (pipelined) on PostgreSQL (bench_postgres.py)
+        cursor = db.connection().cursor()
+        cursor.executemany(
             _insert_sql(models.Family, ["number", "data", "summary", "complete", "fetched_at", "opened_at"]), families
         )
-        conn.executemany(_insert_sql(models.FamilyWord, ["word", "family"]), words)
-        conn.executemany(_insert_sql(models.InvoiceList, ["family", "regie", "fetched_at", "checked_at", "to_pay",
-                                                          "invoices", "last_invoice", "digest"]), lists)
-        conn.executemany(_insert_sql(models.Invoice, ["regie", "number", "family", "data"]), invoices)
+        cursor.executemany(_insert_sql(models.FamilyWord, ["word", "family"]), words)
+        cursor.executemany(_insert_sql(models.InvoiceList, ["family", "regie", "fetched_at", "checked_at", "to_pay",
+                                                            "invoices", "last_invoice", "digest"]), lists)
+        cursor.executemany(_insert_sql(models.Invoice, ["regie", "number", "family", "data"]), invoices)
+        cursor.close()
 
 
 def _family_tables():
@@ -311,7 +313,7 @@ def _raw_rows(number: int) -> dict[str, list]:
     rows = {}
     for model, key in _family_tables():
         table, column = model._meta.table_name, model._meta.fields[key].column_name
-        cursor = db.execute_sql(f'SELECT * FROM "{table}" WHERE "{column}" = ?', (number,))
+        cursor = db.execute_sql(f'SELECT * FROM "{table}" WHERE "{column}" = {db.obj.param}', (number,))
         rows[table] = sorted(cursor.fetchall(), key=repr)
     return rows
 
