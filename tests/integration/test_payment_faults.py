@@ -1,6 +1,8 @@
 """No payment lost, none applied twice: against the demo Maelis cycling through
 its fault modes, with the desk killed (SIGKILL) at each step of the pipeline,
-and with two desks paying the same invoice at once.
+and with two desks paying the same invoice at once; the tests taking
+`database_spec` run on a SQLite file, then on the test PostgreSQL server
+(MAELIS_DESK_TEST_POSTGRES, skipped saying why without it).
 
 The referee is the simulator's ledger: every payInvoices it applied, with its
 refTransaction. At the end it must hold each payment the desk recorded
@@ -190,8 +192,8 @@ def restart_until_settled(make_desk, simulator, database):
 @pytest.mark.parametrize("step,fault", [
     ("claimed", None), ("sending", None), ("answered", None), ("sent", None), ("uncertain", "lost"),
 ])
-def test_killed_at_each_step(make_desk, simulator, tmp_path, fast_pipeline, step, fault):
-    database = tmp_path / "desk.sqlite3"
+def test_killed_at_each_step(make_desk, simulator, database_spec, fast_pipeline, step, fault):
+    database = database_spec  # a SQLite file, then a fresh database on the test PostgreSQL server
     desk = make_desk(timeout=0.6, database=database)
     records = record_some(desk, 2, random.Random(step))
     desk.close()
@@ -202,8 +204,8 @@ def test_killed_at_each_step(make_desk, simulator, tmp_path, fast_pipeline, step
     assert_exactly_once(simulator, restart_until_settled(make_desk, simulator, database), records)
 
 
-def test_killed_while_recording_loses_nothing_and_leaves_no_gap(make_desk, simulator, tmp_path):
-    database = tmp_path / "desk.sqlite3"
+def test_killed_while_recording_loses_nothing_and_leaves_no_gap(make_desk, simulator, database_spec):
+    database = database_spec
     desk = make_desk(database=database)
     family, regie, inv = payable(desk, [DEMO_FAMILY])[0]
     desk.close()
@@ -219,8 +221,8 @@ def test_killed_while_recording_loses_nothing_and_leaves_no_gap(make_desk, simul
     assert '"receipt": "%d-' % regie in done.stdout and "-000001" in done.stdout
 
 
-def test_killed_at_random_moments(make_desk, simulator, tmp_path, fast_pipeline):
-    database = tmp_path / "desk.sqlite3"
+def test_killed_at_random_moments(make_desk, simulator, database_spec, fast_pipeline):
+    database = database_spec
     desk = make_desk(timeout=0.6, database=database)
     rng = random.Random(2023)
     records = record_some(desk, 8, rng)
@@ -246,8 +248,8 @@ def test_killed_at_random_moments(make_desk, simulator, tmp_path, fast_pipeline)
 # --- two desks, one invoice ------------------------------------------------------------
 
 
-def test_two_desks_pay_the_same_invoice_at_once(make_desk, simulator, tmp_path):
-    database = tmp_path / "shared.sqlite3"
+def test_two_desks_pay_the_same_invoice_at_once(make_desk, simulator, database_spec):
+    database = database_spec
     desk = make_desk(database=database)
     family, regie, inv = payable(desk, [DEMO_FAMILY])[0]
     desk.close()
