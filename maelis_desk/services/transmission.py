@@ -85,6 +85,7 @@ from ..domain import ZERO, Invoice, PaymentState
 from ..formatting import duration_fr, euros, fr_datetime
 from ..maelis import MaelisAuthError, MaelisClient, MaelisError, MaelisFault, MaelisUnavailable
 from ..store import Cache
+from ..store.database import DatabaseUnavailable
 from ..store.payments import PaymentRecord, Payments
 from .clock import invoice_window
 from .credentials import HELD, CredentialsGuard
@@ -173,6 +174,14 @@ class Transmitter:
                 self._work(record, report)
             except MaelisError as exc:  # a read failed mid-way: try again later
                 report.errors.append(f"{record.receipt} : {exc.message}")
+            except DatabaseUnavailable as exc:
+                # The shared database lost mid-pass (its server stopped or unreachable): not a bug,
+                # and every other entry would fail the same way, so the pass ends here, said in
+                # one French line. What was written stays (a `sending` entry is reconciled by the
+                # next pass, module doc point 4); what was not, the server rolled back.
+                log.info("Transmission stopped at %s: %s", record.receipt, exc)
+                report.errors.append(f"{record.receipt} : {exc}")
+                break
             except Exception:  # noqa: BLE001 - one bad entry must not stop the others
                 log.exception("Transmission of %s failed unexpectedly", record.receipt)
                 report.errors.append(f"{record.receipt} : erreur inattendue (voir le journal)")

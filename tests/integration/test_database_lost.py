@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import shlex
 import subprocess
 import sys
+import time
 from decimal import Decimal
 
 import pytest
@@ -21,28 +20,12 @@ from maelis_desk.services.errors import EXIT_DATABASE, DatabaseUnreachable, as_d
 from maelis_desk.services.payments import Mode, PaymentRequest
 from maelis_desk.store.database import DatabaseUnavailable
 
-from integration_helpers import DEMO_FAMILY
+from integration_helpers import DEMO_FAMILY, POSTGRES_CTL, postgres_answers
+from integration_helpers import postgres_server as server
 
 POSTGRES_URL = os.environ.get("MAELIS_DESK_TEST_POSTGRES")
-CTL = os.environ.get("MAELIS_DESK_TEST_POSTGRES_CTL")
-pytestmark = pytest.mark.skipif(not (POSTGRES_URL and CTL), reason=(
+pytestmark = pytest.mark.skipif(not (POSTGRES_URL and POSTGRES_CTL), reason=(
     "MAELIS_DESK_TEST_POSTGRES(_CTL) non définis : pas de serveur PostgreSQL de test à arrêter (test.sh en démarre un)"))
-
-
-def server(action: str) -> None:
-    """Stop (at once, as a crash would) or start again the test server."""
-    pg_ctl, *_, data = shlex.split(CTL)
-    if action == "stop":
-        command = [pg_ctl, "-D", data, "-w", "-m", "immediate", "stop"]
-    else:  # with the options it was first started with (postmaster.opts: the program, then its options)
-        with open(os.path.join(data, "postmaster.opts"), encoding="utf-8") as fh:
-            options = shlex.split(fh.read())[1:]
-        command = [pg_ctl, "-D", data, "-w", "-l", os.path.join(os.path.dirname(data), "server.log"),
-                   "-o", " ".join(shlex.quote(o) for o in options if not o.startswith(("-D", data))), "start"]
-    owner = os.stat(data).st_uid
-    if os.geteuid() == 0 and owner != 0:  # the server runs as the unprivileged user owning its folder
-        command = ["runuser", "-u", pwd.getpwuid(owner).pw_name, "--", *command]
-    subprocess.run(command, check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture
@@ -56,9 +39,7 @@ def restartable_server():
     try:
         yield url
     finally:
-        try:
-            psycopg.connect(url, connect_timeout=2).close()
-        except Exception:  # noqa: BLE001 - left stopped by a failed test: start it for the others
+        if not postgres_answers(url):  # left stopped by a failed test: start it for the others
             server("start")
 
 
@@ -119,3 +100,52 @@ def test_an_open_desk_refuses_to_record_while_its_server_is_down_then_recovers(m
     server("start")
     second = desk.payments.record(request)  # the same desk, a fresh connection
     assert second.receipt.split("-")[-1] == "000002" and first.receipt.split("-")[-1] == "000001"
+
+
+def test_a_transmission_pass_cut_by_the_lost_server_ends_in_french_without_a_traceback(simulator,
+                                                                                        restartable_server):
+    """The server goes away while `transmit` waits for Maelis' answer to a payInvoices: the
+    pass stops there, saying so in one French line (the entry left `sending`, durable, for
+    the next pass to reconcile), and the command ends with exit 10, no Python traceback."""
+    import psycopg
+
+    db = ["--database", restartable_server]
+    assert run(*db, "session", "open", "--float", "0", url=simulator.url).returncode == 0
+    invoices = json.loads(run(*db, "invoices", str(DEMO_FAMILY), "--regie", "102", "--json",
+                              url=simulator.url).stdout)["invoices"]
+    receipts = []
+    for inv in invoices[:2]:
+        paid = run(*db, "pay", str(DEMO_FAMILY), "--regie", "102", "--invoice", str(inv["number"]),
+                   "--amount", "1,00", "--mode", "especes", "--no-transmit", "--json", url=simulator.url)
+        assert paid.returncode == 0, paid.stderr
+        receipts.append(json.loads(paid.stdout)["receipt"])
+    simulator.set_latency(2.0)  # each answer of Maelis comes 2 s late: time to lose the server meanwhile
+    env = dict(os.environ, MAELIS_DESK_URL=simulator.url, MAELIS_DESK_USER="demo", MAELIS_DESK_PASSWORD="demo",
+               MAELIS_DESK_TIMEOUT="10")
+    transmit = subprocess.Popen([sys.executable, "-m", "maelis_desk", *db, "transmit"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with psycopg.connect(restartable_server, autocommit=True) as conn:
+            while conn.execute("SELECT count(*) FROM outbox WHERE state = 'sending'").fetchone()[0] == 0:
+                assert transmit.poll() is None, transmit.communicate()
+                time.sleep(0.05)
+        server("stop")  # the payInvoices has left; its answer will find no database to write to
+        out, err = transmit.communicate(timeout=60)
+    finally:
+        if transmit.poll() is None:
+            transmit.kill()
+    print(f"\nstdout: {out}\nstderr: {err}")
+    assert transmit.returncode == EXIT_DATABASE, out + err
+    assert "Traceback" not in err and "erreur inattendue" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[0].startswith(f"⚠ {receipts[0]} : La base de données partagée") and "ne répond plus" in lines[0]
+    assert len([line for line in lines if line.startswith("⚠")]) == 1, err  # the pass stopped at the first
+    assert lines[-1].startswith("Erreur : ") and "ne répond plus" in lines[-1]
+
+    server("start")
+    simulator.set_latency(0)
+    outbox = {p["receipt"]: p for p in json.loads(run(*db, "outbox", "--json", url=simulator.url).stdout)}
+    # the one sent stays `sending` (an unknown outcome, for the next pass to reconcile, never to
+    # resend blindly); the other was never touched
+    assert {r: p["state"] for r, p in outbox.items()} == {receipts[0]: "sending", receipts[1]: "pending"}
+    assert [p["ref"] for p in simulator.applied_payments()] == [outbox[receipts[0]]["reference"]]
