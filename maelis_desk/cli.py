@@ -486,8 +486,9 @@ def _after_recording(exc: BaseException, args) -> str:
     if isinstance(exc, OSError) and args.receipt and exc.filename is not None \
             and Path(exc.filename) == Path(args.receipt):
         return f"la quittance n'a pas pu être écrite dans {args.receipt} : {os_error_fr(exc)}."
-    if isinstance(exc, DeskError):
-        return f"la suite a échoué : {exc.message}"
+    expected = as_desk_error(exc)  # a DeskError, or the shared database lost after the recording
+    if expected is not None:
+        return f"la suite a échoué : {expected.message}"
     if isinstance(exc, OSError):
         return f"la suite a échoué : {os_error_fr(exc)}."
     return f"la suite a échoué ({type(exc).__name__})."

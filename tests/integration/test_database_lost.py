@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 
-from maelis_desk.services.errors import EXIT_DATABASE, DatabaseUnreachable, as_desk_error
+from maelis_desk.services.errors import EXIT_DATABASE, EXIT_RECORDED_BUT, DatabaseUnreachable, as_desk_error
 from maelis_desk.services.payments import Mode, PaymentRequest
 from maelis_desk.store.database import DatabaseUnavailable
 
@@ -149,3 +149,38 @@ def test_a_transmission_pass_cut_by_the_lost_server_ends_in_french_without_a_tra
     # resend blindly); the other was never touched
     assert {r: p["state"] for r, p in outbox.items()} == {receipts[0]: "sending", receipts[1]: "pending"}
     assert [p["ref"] for p in simulator.applied_payments()] == [outbox[receipts[0]]["reference"]]
+
+
+def test_a_payment_recorded_then_its_server_lost_while_sending_says_so_in_french(simulator, restartable_server):
+    """`pay` records, then sends: the server goes away during the send. The payment IS recorded,
+    so exit 11 with its receipt, and the failure after it said in French (not « (DatabaseUnavailable) »)."""
+    import psycopg
+
+    db = ["--database", restartable_server]
+    assert run(*db, "session", "open", "--float", "0", url=simulator.url).returncode == 0
+    number = json.loads(run(*db, "invoices", str(DEMO_FAMILY), "--regie", "102", "--json",
+                            url=simulator.url).stdout)["invoices"][0]["number"]
+    simulator.set_latency(2.0)
+    env = dict(os.environ, MAELIS_DESK_URL=simulator.url, MAELIS_DESK_USER="demo", MAELIS_DESK_PASSWORD="demo",
+               MAELIS_DESK_TIMEOUT="10")
+    pay = subprocess.Popen([sys.executable, "-m", "maelis_desk", *db, "pay", str(DEMO_FAMILY), "--regie", "102",
+                            "--invoice", str(number), "--amount", "1,00", "--mode", "especes", "--json"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with psycopg.connect(restartable_server, autocommit=True) as conn:
+            while conn.execute("SELECT count(*) FROM outbox WHERE state = 'sending'").fetchone()[0] == 0:
+                assert pay.poll() is None, pay.communicate()
+                time.sleep(0.05)
+        server("stop")
+        out, err = pay.communicate(timeout=60)
+    finally:
+        if pay.poll() is None:
+            pay.kill()
+    assert pay.returncode == EXIT_RECORDED_BUT == 11, out + err
+    receipt = json.loads(out)["receipt"]
+    assert "Traceback" not in err and "DatabaseUnavailable" not in err, err
+    assert f"Paiement ENREGISTRÉ : quittance n° {receipt}" in err
+    assert "la suite a échoué : La base de données partagée" in err and "ne répond plus" in err, err
+    server("start")
+    simulator.set_latency(0)
+    assert [p["receipt"] for p in json.loads(run(*db, "outbox", "--json", url=simulator.url).stdout)] == [receipt]
