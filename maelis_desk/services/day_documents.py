@@ -23,7 +23,7 @@ from ..domain_day import (
     CLOSE_LABELS, CLOSE_LINES, MOVE_LABELS, CashCount, Closing, Docket, DocketState, DocketType, MoveReason,
     denomination_label,
 )
-from ..formatting import euros, euros_in_words, fr_date, fr_datetime
+from ..formatting import euros, euros_in_words, fr_date, fr_datetime, local
 from .modes import mode_label
 
 _MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -262,7 +262,7 @@ def _docket_rows(docket: Docket) -> tuple[list[str], list[list]]:
     header = ["Bordereau", "Régie", "Type", "N°", "Date du paiement", "Famille"] + [t for t, _k in cols]
     rows = []
     for i, line in enumerate(docket.lines, 1):
-        values = [_docket_title(docket), docket.regie, docket.type.label_fr, i, fr_date(line.created_at),
+        values = [_docket_title(docket), docket.regie, docket.type.label_fr, i, local(line.created_at).date(),
                   line.family]
         for _title, key in cols:
             values.append(line.amount if key == "amount" else line_value(line, key))
@@ -275,7 +275,8 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([decimal_fr(v) if isinstance(v, Decimal) else v for v in row])
+        writer.writerow([decimal_fr(v) if isinstance(v, Decimal) else f"{v:%d/%m/%Y}" if isinstance(v, date) else v
+                         for v in row])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -286,6 +287,7 @@ def docket_csv(docket: Docket) -> bytes:
 
 def docket_ods(docket: Docket) -> bytes:
     """The docket as an OpenDocument spreadsheet: a title, its table, count and total."""
+    from odf.number import DateStyle, Day, Month, Text, Year
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.style import Style, TableCellProperties, TextProperties
     from odf.table import Table, TableCell, TableRow
@@ -296,6 +298,13 @@ def docket_ods(docket: Docket) -> bytes:
     bold.addElement(TextProperties(fontweight="bold"))
     bold.addElement(TableCellProperties(backgroundcolor="#e6e6e6"))
     doc.automaticstyles.addElement(bold)
+    # dd/mm/yyyy, as a French spreadsheet shows a date
+    french_date = DateStyle(name="date-fr")
+    for part in (Day(style="long"), Text(text="/"), Month(style="long"), Text(text="/"), Year(style="long")):
+        french_date.addElement(part)
+    doc.automaticstyles.addElement(french_date)
+    date_style = Style(name="date", family="table-cell", datastylename="date-fr")
+    doc.automaticstyles.addElement(date_style)
     table = Table(name=_docket_title(docket).replace("/", "-")[:31])
 
     def row(values, style=None):
@@ -307,6 +316,9 @@ def docket_ods(docket: Docket) -> bytes:
             elif isinstance(v, int) and not isinstance(v, bool):
                 cell = TableCell(valuetype="float", value=str(v))
                 cell.addElement(P(text=str(v)))
+            elif isinstance(v, date):  # a date the spreadsheet sorts and filters as a date
+                cell = TableCell(valuetype="date", datevalue=v.isoformat(), stylename=date_style)
+                cell.addElement(P(text=f"{v:%d/%m/%Y}"))
             else:
                 cell = TableCell(valuetype="string")
                 cell.addElement(P(text=str(v)))

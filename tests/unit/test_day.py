@@ -373,6 +373,9 @@ def test_docket_exports_read_back(world):
     table = [r for r in sheet if r and r[0] == "B-102-2026-0001"]
     assert [r[6] for r in table] == ["0012345", "77"]
     assert [Decimal(str(r[10])) for r in table] == [Decimal("1234.5"), Decimal("20")]
+    # the payment's date is a date to the spreadsheet (sorted, filtered as one), dd/mm/yyyy in the CSV
+    assert all(isinstance(r[4], date) for r in table), [r[4] for r in table]
+    assert [r[4] for r in body] == [f"{r[4]:%d/%m/%Y}" for r in table]
     totals = {r[0]: r[1] for r in sheet if r and r[0] in ("Nombre", "Total")}
     assert totals["Nombre"] == 2 and Decimal(str(totals["Total"])) == Decimal("1254.5")
 
