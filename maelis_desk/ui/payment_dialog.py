@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 from ..domain import ZERO, Family, Freshness, Invoice, Regie
 from ..formatting import AmountError, age_fr, euros, fr_date, fr_datetime, html_text, parse_amount
 from ..services import Desk
+from ..services.modes import printed_details
 from ..services.payments import (
     MODE_LABELS,
     Mode,
@@ -432,9 +433,10 @@ class PaymentDialog(QDialog):
         if "change" in details:
             extra = (f"<p>Somme remise : {euros(Decimal(details['cash_given']))} — "
                      f"<b>monnaie à rendre : {euros(Decimal(details['change']))}</b></p>")
-        elif "cheque_number" in details:
-            extra = f"<p>Chèque n° {html_text(details['cheque_number'])}" + (
-                f", {html_text(details['bank'])}" if "bank" in details else "") + "</p>"
+        else:  # each detail typed, named by the table of modes: the cashier checks them before it is final
+            shown = [f"{html_text(name)} : <b>{html_text(str(value))}</b>"
+                     for name, value, money in printed_details(request.mode.value, details) if not money]
+            extra = f"<p>{' — '.join(shown)}</p>" if shown else ""
         self.summary.setText(
             f"<p style='font-size:14pt'>Encaisser <b>{euros(request.amount)}</b> "
             f"par <b>{MODE_LABELS[request.mode].lower() if request.mode is not Mode.CESU else 'CESU'}</b></p>"

@@ -91,8 +91,12 @@ def test_partial_payment_and_space_toggles_invoices(qtbot, desk, opened):
     number = dialog.field_edits["cheque.cheque_number"]
     assert dialog.focusWidget() is number  # issue 9 point 10: the focus goes to the field in error
     qtbot.keyClicks(number, "1234567")
+    dialog.field_edits["cheque.drawer"].setText("DUPONT Marie")
     qtbot.keyClick(number, Qt.Key.Key_Return)
     assert dialog.stack.currentIndex() == dialog.CONFIRM
+    # what was typed, to check before it is final: the drawer too (it was left out)
+    assert "N° de chèque : <b>1234567</b>" in dialog.summary.text()
+    assert "Tireur : <b>DUPONT Marie</b>" in dialog.summary.text()
     owed = sum((i.remaining for i in table.chosen()), Decimal(0)) - Decimal("1.50")
     # issue 9 point 11: a partial payment says what remains due after it
     assert f"Paiement partiel : il restera {_euros(owed)} à payer" in dialog.summary.text()
@@ -102,7 +106,7 @@ def test_partial_payment_and_space_toggles_invoices(qtbot, desk, opened):
     assert f"il reste {_euros(owed)} à payer" in dialog.done_label.text()
     shares = blocker.args[0].invoices
     assert sum(Decimal(i["remaining_after"]) for i in shares) <= owed
-    assert blocker.args[0].details == {"cheque_number": "1234567"}
+    assert blocker.args[0].details == {"cheque_number": "1234567", "drawer": "DUPONT Marie"}
 
 
 @pytest.mark.parametrize(
