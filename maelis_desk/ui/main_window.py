@@ -15,6 +15,9 @@ import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -525,17 +529,27 @@ class MainWindow(QMainWindow):
             (f"Encaissement ({keys_fr(self.pay_action.shortcuts())})", payment_rows()),
         ]
 
-    def show_shortcuts(self) -> QMessageBox:
-        html = help_html(self.shortcut_sections())
-        box = QMessageBox(self)
-        box.setObjectName("shortcutsBox")
-        box.setWindowTitle("Raccourcis clavier")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(html)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        box.open()
-        return box
+    def show_shortcuts(self) -> QDialog:
+        """F1: every key, in a dialog that scrolls and fits the screen (a message box grew past a
+        768-pixel screen's bottom, its « OK » out of sight)."""
+        dialog = QDialog(self)
+        dialog.setObjectName("shortcutsBox")
+        dialog.setWindowTitle("Raccourcis clavier")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        text = QTextBrowser()
+        text.setObjectName("shortcutsText")
+        text.setHtml(help_html(self.shortcut_sections()))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("&Fermer")
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        screen = (self.screen() or QApplication.primaryScreen()).availableGeometry()
+        dialog.resize(min(620, screen.width() - 40), int(screen.height() * 0.85))
+        dialog.show()
+        text.setFocus()  # arrows and Pg.Suiv scroll it; Échap closes it
+        return dialog
 
     def show_about(self) -> QMessageBox:
         box = QMessageBox(self)
