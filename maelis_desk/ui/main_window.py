@@ -508,7 +508,8 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.settings, self, pool=worker.network_pool(),
-                                save_with=self.desk.save_settings)
+                                save_with=self.desk.save_settings,
+                                accounts=not self.desk.operators.current.implicit)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._settings_saved)
         dialog.open()

@@ -54,7 +54,8 @@ class SettingsDialog(QDialog):
     saved = Signal(object, bool)
     tested = Signal(bool, str)  # success, the message shown
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None, *, pool=None, save_with=None):
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *, pool=None, save_with=None,
+                 accounts: bool = False):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Réglages du poste")
@@ -84,7 +85,12 @@ class SettingsDialog(QDialog):
         self.timeout.setToolTip("Au-delà, le poste affiche les données du cache au lieu d'attendre Maelis.")
         self._build_database(settings)
         self.operator = QLineEdit(settings.operator)
+        self.operator.setObjectName("operatorName")
         self.operator.setToolTip("Le nom du caissier ou de la caissière, imprimé sur les reçus.")
+        if accounts:  # who is at the counter is the logged-in account: this name is not used
+            self.operator.setEnabled(False)
+            self.operator.setToolTip("Le poste a des comptes d'opérateurs : chaque quittance porte le nom de "
+                                     "l'opérateur identifié. Ce nom ne sert qu'au poste à une personne.")
 
         self.desk_code = QLineEdit(settings.desk_code or "")
         self.desk_code.setObjectName("deskCode")

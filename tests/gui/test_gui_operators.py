@@ -193,6 +193,9 @@ def test_the_one_person_desk_says_so_and_allows_everything(qtbot, desk, settings
     assert not win.counter.idle_timer.isActive()  # no account: nothing to lock
     win.counter.lock()
     assert not win.counter.locked
+    settings_dialog = win.open_settings()
+    assert settings_dialog.operator.isEnabled()  # here it is the name on every receipt
+    settings_dialog.reject()
     win.close()
 
 
@@ -216,6 +219,8 @@ def test_settings_opened_by_a_régisseur_are_saved_only_while_the_role_allows(qt
     win = make_window()
     dialog = win.open_settings()
     qtbot.waitExposed(dialog)
+    # the receipts carry the logged-in operator's name: the one-person desk's name is not asked for
+    assert not dialog.operator.isEnabled() and "poste à une personne" in dialog.operator.toolTip()
     desk.operators.logout()
     desk.operators.login("caisse", "caisse")
     dialog.timeout.setValue(9.0)
