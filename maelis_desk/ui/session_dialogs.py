@@ -881,6 +881,7 @@ class CaisseActions(QObject):
                                           "Apport ou retrait d'espèces (versement au comptable…)")
         self.close_action = window._action("&Arrêté de caisse…", CLOSE_KEYS, self.close_session,
                                            "Compter la caisse, la comparer à l'attendu et l'arrêter (rapport Z)")
+        self._tips = {a: a.toolTip() for a in (self.open_action, self.move_action, self.close_action)}
         self.sessions_action = window._action("&Sessions et rapports Z…", [], self.show_sessions,
                                               "Les sessions de caisse ; réimprimer un rapport Z")
         self.label = QLabel("")
@@ -931,6 +932,14 @@ class CaisseActions(QObject):
         self.open_action.setEnabled(may and (state is None or not is_open))
         self.move_action.setEnabled(may and is_open)
         self.close_action.setEnabled(may and is_open)
+        # a greyed entry says why (in the menu, and in the status bar when its key is pressed)
+        if may and state is not None:
+            closed = ("aucune caisse n'est ouverte sur ce poste : ouvrez-la d'abord "
+                      f"({keys_fr(self.open_action.shortcuts())}).")
+            for action in (self.move_action, self.close_action):
+                action.setToolTip(self._tips[action] if is_open else closed)
+            self.open_action.setToolTip("la caisse du poste est déjà ouverte." if is_open
+                                        else self._tips[self.open_action])
         self.sessions_action.setEnabled(self.desk.operators.allowed(Action.SEE_OWN_PAYMENTS))
         if state is None:
             self.label.setText("")

@@ -110,14 +110,24 @@ class WindowKeysFirst(QObject):
         self._window = window
         QApplication.instance().installEventFilter(self)
 
-    def _ours(self, key: QKeySequence) -> bool:
-        return any(key.matches(k) == QKeySequence.SequenceMatch.ExactMatch
-                   for action in self._window.actions() if action.isEnabled() for k in action.shortcuts())
+    def _action_of(self, key: QKeySequence) -> QAction | None:
+        return next((action for action in self._window.actions() for k in action.shortcuts()
+                     if key.matches(k) == QKeySequence.SequenceMatch.ExactMatch), None)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
         if event.type() != QEvent.Type.ShortcutOverride or not isinstance(watched, QWidget):
             return False
-        if watched.window() is not self._window or not self._ours(QKeySequence(event.keyCombination())):
+        if watched.window() is not self._window:
+            return False
+        action = self._action_of(QKeySequence(event.keyCombination()))
+        if action is None:
+            return False
+        if not action.isEnabled():
+            # a key of an action not possible now: say why instead of doing nothing (its tooltip
+            # is the reason: no till open, a role that may not…)
+            what = action.text().replace("&", "").rstrip("…")
+            self._window.statusBar().showMessage(f"« {what} » impossible pour l'instant : {action.toolTip()}",
+                                                 10000)
             return False
         event.ignore()  # not the field's: the shortcut map runs the window's action
         return True

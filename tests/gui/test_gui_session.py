@@ -14,7 +14,7 @@ import pytest
 from gui_helpers import open_family
 from PySide6.QtCore import Qt
 from PySide6.QtPdf import QPdfDocument
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from maelis_desk.domain import Role
 from maelis_desk.domain_day import MoveReason
@@ -371,3 +371,16 @@ def test_the_close_key_works_from_the_search_field(qtbot, win, bare_desk):
     field.deselect()
     key(qtbot, field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # select all: not a window key
     assert field.text() == "DUP" and field.selectedText() == "DUP"
+
+
+def test_a_key_of_what_is_not_possible_now_says_why(qtbot, win, bare_desk):
+    """Ctrl+Maj+M with no till open did nothing at all: a greyed action's key says why instead."""
+    qtbot.waitUntil(lambda: win.caisse.state is not None and not win.caisse.move_action.isEnabled())
+    field = win.search_pane.edit
+    field.setFocus()
+    qtbot.waitUntil(lambda: focused() is field)
+    key(qtbot, field, Qt.Key.Key_M, CTRL_SHIFT)
+    message = win.statusBar().currentMessage()
+    assert "« Mouvement de caisse » impossible pour l'instant" in message
+    assert "aucune caisse n'est ouverte" in message and "Ctrl+Maj+O" in message
+    assert not any(isinstance(w, QDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
