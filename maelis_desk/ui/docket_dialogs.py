@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 
 from ..domain import Action, Regie
 from ..domain_day import Docket, DocketState, DocketType
-from ..formatting import euros, euros_in_words, fr_date, fr_datetime, html_text
+from ..formatting import euros, euros_in_words, fr_date, fr_datetime, html_text, os_error_fr
 from ..services.errors import DeskError, PermissionDenied
 from . import worker
 from .pdf_dialog import PdfDialog, PdfSource
@@ -171,9 +171,65 @@ def _write(path: str, make: Callable[[], bytes]) -> Written:
     try:
         Path(path).write_bytes(data)
     except OSError as exc:
-        return Written(path, failure=f"Impossible d'enregistrer « {path} » : {exc.strerror or exc}. "
+        return Written(path, failure=f"Impossible d'enregistrer « {path} » : {os_error_fr(exc)}. "
                                      "Rien d'autre n'est perdu : choisissez un autre dossier.")
     return Written(path, len(data))
+
+
+class Exports:
+    """For a dialog with a FileExport in `_export`: what the tests and the window read of it."""
+
+    _export: "FileExport"
+
+    def save_to(self, path: str, make: Callable[[], bytes]) -> None:
+        self._export.save_to(path, make)
+
+    @property
+    def last_export(self) -> str | None:
+        return self._export.last_path
+
+
+class FileExport:
+    """One export of a dialog: the document made and written in the background (disk pool),
+    its progress and outcome said in the dialog's `say` label, a failure in its `error` label;
+    `done(text)` for what else follows a success (the status bar)."""
+
+    def __init__(self, dialog: QDialog, say: QLabel, error: QLabel, *, label: str, saved: str,
+                 done: Callable[[str], None] | None = None):
+        self.dialog, self.say, self.error = dialog, say, error
+        self.label, self.saved, self.done = label, saved, done
+        self.task = worker.Latest()
+        self.last_path: str | None = None
+
+    def ask(self, title: str, file_name: str, kind: str, suffix: str, make: Callable[[], bytes]) -> QFileDialog:
+        """The French file dialog, opened without blocking; the file chosen is written."""
+        dialog = save_dialog(self.dialog, title, file_name, kind, suffix)
+        dialog.fileSelected.connect(lambda path: self.save_to(path, make))
+        dialog.open()
+        return dialog
+
+    def save_to(self, path: str, make: Callable[[], bytes]) -> None:
+        if not path:
+            return
+        self.error.setText("")
+        self.say.setText(f"Enregistrement de {path}…")
+        self.task.run(self.dialog, lambda: _write(path, make), self._written, self._failed,
+                      pool=worker.disk_pool(), label=self.label, critical=True)
+
+    def _written(self, written: Written) -> None:
+        if written.failure:
+            self.say.setText("")
+            self.error.setText(written.failure)
+            return
+        self.last_path = written.path
+        text = f"{self.saved} : {written.path} ({written.size} octets)."
+        self.say.setText(text)
+        if self.done is not None:
+            self.done(text)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.say.setText("")
+        self.error.setText(worker.error_text(exc))
 
 
 # --- the dockets ------------------------------------------------------------------------------
@@ -197,7 +253,7 @@ def read_dockets(desk, regie: int, type: DocketType) -> DocketsState:
     return DocketsState(dockets, _refusal(desk.operators, Action.MANAGE_DOCKETS))
 
 
-class DocketsDialog(QDialog):
+class DocketsDialog(Exports, QDialog):
     """« Bordereaux » of a régie and type: the draft, its payments, the validated ones, the exports."""
 
     LIST_COLUMNS = ["Bordereau", "État", "Paiements jusqu'au", "Préparé le", "Par", "Validé le", "Par",
@@ -215,11 +271,9 @@ class DocketsDialog(QDialog):
         self.pdf: PdfDialog | None = None
         self.export_dialog: QFileDialog | None = None
         self.confirm_box: QMessageBox | None = None
-        self.last_export: str | None = None
         self._regies_task = worker.Latest()
         self._task = worker.Latest()
         self._action_task = worker.Latest()
-        self._export_task = worker.Latest()
 
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -298,6 +352,8 @@ class DocketsDialog(QDialog):
         self.rights.setWordWrap(True)
         layout.addWidget(self.rights)
         self.error = _error_label("docketError")
+        self._export = FileExport(self, self.outcome, self.error, label="Export du bordereau…",
+                                  saved="Bordereau exporté", done=self._announce)
         layout.addWidget(self.error)
 
         buttons = QHBoxLayout()
@@ -578,34 +634,10 @@ class DocketsDialog(QDialog):
             return None
         make, kind = {"csv": (docket_csv, "Fichiers CSV pour tableur"),
                       "ods": (docket_ods, "Classeurs OpenDocument")}[suffix]
-        dialog = save_dialog(self, f"Exporter le bordereau {docket_title(docket)} ({suffix.upper()})",
-                             f"bordereau-{_file_part(docket)}.{suffix}", kind, suffix)
-        dialog.fileSelected.connect(lambda path: self.save_to(path, lambda: make(docket)))
-        self.export_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def save_to(self, path: str, make: Callable[[], bytes]) -> None:
-        if not path:
-            return
-        self.error.setText("")
-        self.outcome.setText(f"Enregistrement de {path}…")
-        self._export_task.run(self, lambda: _write(path, make), self._saved, self._save_failed,
-                              pool=worker.disk_pool(), label="Export du bordereau…", critical=True)
-
-    def _saved(self, written: Written) -> None:
-        if written.failure:
-            self.outcome.setText("")
-            self.error.setText(written.failure)
-            return
-        self.last_export = written.path
-        text = f"Bordereau exporté : {written.path} ({written.size} octets)."
-        self.outcome.setText(text)
-        self._announce(text)
-
-    def _save_failed(self, exc: BaseException) -> None:
-        self.outcome.setText("")
-        self.error.setText(worker.error_text(exc))
+        self.export_dialog = self._export.ask(f"Exporter le bordereau {docket_title(docket)} ({suffix.upper()})",
+                                              f"bordereau-{_file_part(docket)}.{suffix}", kind, suffix,
+                                              lambda: make(docket))
+        return self.export_dialog
 
 
 _TIPS = {
@@ -624,7 +656,7 @@ def _line_text(line, key: str) -> str:
 # --- the monthly statement ---------------------------------------------------------------------
 
 
-class StatementDialog(QDialog):
+class StatementDialog(Exports, QDialog):
     """« Relevé mensuel » : a régie's month for the comptable public, PDF (viewer) or CSV (saved)."""
 
     def __init__(self, desk, parent: QWidget | None = None):
@@ -635,11 +667,9 @@ class StatementDialog(QDialog):
         self.desk = desk
         self.pdf: PdfDialog | None = None
         self.export_dialog: QFileDialog | None = None
-        self.last_export: str | None = None
         self.refusal: str | None = None
         self._regies_task = worker.Latest()
         self._rights_task = worker.Latest()
-        self._export_task = worker.Latest()
 
         layout = QVBoxLayout(self)
         head = QLabel("<b>État mensuel pour le comptable public</b> : encaissements par mode, annulations, "
@@ -665,6 +695,8 @@ class StatementDialog(QDialog):
         self.info.setWordWrap(True)
         layout.addWidget(self.info)
         self.error = _error_label("statementError")
+        self._export = FileExport(self, self.info, self.error, label="Export de l'état mensuel…",
+                                  saved="État mensuel enregistré")
         layout.addWidget(self.error)
         layout.addStretch(1)
         row = QHBoxLayout()
@@ -753,29 +785,10 @@ class StatementDialog(QDialog):
             return None
         regie, year, month = chosen
         day = self.desk.day
-        dialog = save_dialog(self, f"Enregistrer l'état de {MONTHS[month - 1]} {year} (CSV)",
-                             f"etat-{regie}-{year}-{month:02d}.csv", "Fichiers CSV pour tableur", "csv")
-        dialog.fileSelected.connect(lambda path: self.save_to(
-            path, lambda: statement_csv(day.statement(regie, year, month))))
-        self.export_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def save_to(self, path: str, make: Callable[[], bytes]) -> None:
-        if not path:
-            return
-        self.error.setText("")
-        self.info.setText(f"Enregistrement de {path}…")
-        self._export_task.run(self, lambda: _write(path, make), self._saved, self._failed,
-                              pool=worker.disk_pool(), label="Export de l'état mensuel…", critical=True)
-
-    def _saved(self, written: Written) -> None:
-        if written.failure:
-            self.info.setText("")
-            self.error.setText(written.failure)
-            return
-        self.last_export = written.path
-        self.info.setText(f"État mensuel enregistré : {written.path} ({written.size} octets).")
+        self.export_dialog = self._export.ask(f"Enregistrer l'état de {MONTHS[month - 1]} {year} (CSV)",
+                                              f"etat-{regie}-{year}-{month:02d}.csv", "Fichiers CSV pour tableur",
+                                              "csv", lambda: statement_csv(day.statement(regie, year, month)))
+        return self.export_dialog
 
 
 # --- the window's side: the « Régie » menu -----------------------------------------------------

@@ -210,6 +210,10 @@ def test_cheque_slip_draft_validate_and_exports(qtbot, window, desk, tmp_path):
     assert [Decimal(str(r[10])) for r in table] == [Decimal("1"), Decimal("2")]
     totals = {r[0]: r[1] for r in sheet if r and r[0] in ("Nombre", "Total")}
     assert totals["Nombre"] == 2 and Decimal(str(totals["Total"])) == Decimal("3")
+    # a place that cannot be written: said in French, nothing else lost
+    dialog.save_to(str(tmp_path / "absent" / "remise.csv"), lambda: b"x")
+    qtbot.waitUntil(lambda: "Impossible d'enregistrer" in dialog.error.text(), timeout=5000)
+    assert "le dossier n'existe pas" in dialog.error.text() and dialog.last_export == str(target)
     dialog.close()
 
 
