@@ -53,7 +53,7 @@ from ..formatting import euros, euros_in_words, fr_date, fr_datetime, html_text,
 from ..services.errors import DeskError, PermissionDenied
 from . import worker
 from .pdf_dialog import PdfDialog, PdfSource
-from .theme import ERROR_STYLE, OK_STYLE
+from .theme import OK_STYLE, error_label
 
 DOCKETS_KEYS = ["Ctrl+Shift+B"]
 REGIES_MAX_AGE = timedelta(hours=12)  # the régie list rarely changes: the cache's copy is enough
@@ -71,14 +71,6 @@ NOUNS = {DocketType.CHEQUE: ("chèque", "chèques"), DocketType.CESU: ("paiement
          DocketType.ESPECES: ("paiement en espèces", "paiements en espèces")}
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre"]
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
-    return label
 
 
 def _table(name: str, columns: list[str]) -> QTableWidget:
@@ -351,7 +343,7 @@ class DocketsDialog(Exports, QDialog):
         self.rights.setObjectName("docketRights")
         self.rights.setWordWrap(True)
         layout.addWidget(self.rights)
-        self.error = _error_label("docketError")
+        self.error = error_label("docketError")
         self._export = FileExport(self, self.outcome, self.error, label="Export du bordereau…",
                                   saved="Bordereau exporté", done=self._announce)
         layout.addWidget(self.error)
@@ -694,7 +686,7 @@ class StatementDialog(Exports, QDialog):
         self.info.setObjectName("statementInfo")
         self.info.setWordWrap(True)
         layout.addWidget(self.info)
-        self.error = _error_label("statementError")
+        self.error = error_label("statementError")
         self._export = FileExport(self, self.info, self.error, label="Export de l'état mensuel…",
                                   saved="État mensuel enregistré")
         layout.addWidget(self.error)

@@ -37,22 +37,12 @@ from ..domain import Operator, Role
 from ..formatting import html_text
 from ..services.operators import DEMO_ACCOUNTS
 from . import worker
-from .theme import app_icon
-from .theme import ERROR_STYLE
+from .theme import app_icon, error_label, password_edit
 
 log = logging.getLogger(__name__)
 
 ONE_PERSON = "Poste à une personne (aucun compte)"
 DEMO_SUPERVISOR = next(a for a in DEMO_ACCOUNTS if a[2] is Role.SUPERVISEUR)
-
-
-def _error_label() -> QLabel:
-    label = QLabel("")
-    label.setObjectName("loginError")
-    label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
-    label.hide()
-    return label
 
 
 def demo_accounts_html() -> str:
@@ -100,13 +90,11 @@ class LoginDialog(QDialog):
         self.login_edit = QLineEdit(login)
         self.login_edit.setObjectName("loginEdit")
         self.login_edit.setMaxLength(32)
-        self.password_edit = QLineEdit()
-        self.password_edit.setObjectName("passwordEdit")
-        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit = password_edit("passwordEdit")
         form = QFormLayout()
         form.addRow("&Identifiant :", self.login_edit)
         form.addRow("Mot de &passe :", self.password_edit)
-        self.error = _error_label()
+        self.error = error_label("loginError", hidden=True)
 
         self.buttons = QDialogButtonBox()
         self.ok_button = self.buttons.addButton("&Se connecter", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -212,18 +200,14 @@ class FirstAccountDialog(QDialog):
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("newName")
         self.name_edit.setMaxLength(200)
-        self.password_edit = QLineEdit()
-        self.password_edit.setObjectName("newPassword")
-        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.confirm_edit = QLineEdit()
-        self.confirm_edit.setObjectName("newPasswordAgain")
-        self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit = password_edit("newPassword")
+        self.confirm_edit = password_edit("newPasswordAgain")
         form = QFormLayout()
         form.addRow("&Identifiant :", self.login_edit)
         form.addRow("&Nom complet :", self.name_edit)
         form.addRow("Mot de &passe :", self.password_edit)
         form.addRow("&Confirmation :", self.confirm_edit)
-        self.error = _error_label()
+        self.error = error_label("loginError", hidden=True)
 
         self.buttons = QDialogButtonBox()
         self.create_button = self.buttons.addButton("C&réer le compte", QDialogButtonBox.ButtonRole.AcceptRole)

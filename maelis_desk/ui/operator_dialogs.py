@@ -54,8 +54,7 @@ from ..formatting import html_text
 from ..services.errors import AuthenticationRefused, PermissionDenied
 from . import worker
 from .login_dialog import FirstAccountDialog, LoginDialog
-from .theme import app_icon
-from .theme import ERROR_STYLE
+from .theme import app_icon, error_label, password_edit
 
 LOCK_KEYS = ["Ctrl+L"]
 SWITCH_KEYS = ["Ctrl+Shift+L"]
@@ -100,15 +99,6 @@ def read_counter(operators) -> Counter:
     return Counter(accounts, operator, locked, refusals)
 
 
-def _error_label() -> QLabel:
-    label = QLabel("")
-    label.setObjectName("operatorError")
-    label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
-    label.hide()
-    return label
-
-
 # --- the lock screen ---------------------------------------------------------------------
 
 
@@ -137,13 +127,11 @@ class LockScreen(QFrame):
         self.login_edit = QLineEdit()
         self.login_edit.setObjectName("lockLogin")
         self.login_edit.setMaxLength(32)
-        self.password_edit = QLineEdit()
-        self.password_edit.setObjectName("lockPassword")
-        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit = password_edit("lockPassword")
         form = QFormLayout()
         form.addRow("&Identifiant :", self.login_edit)
         form.addRow("Mot de &passe :", self.password_edit)
-        self.error = _error_label()
+        self.error = error_label("operatorError", hidden=True)
         self.unlock_button = QPushButton("&Déverrouiller")
         self.unlock_button.setObjectName("unlockButton")
         self.unlock_button.setDefault(True)
@@ -243,12 +231,8 @@ class AccountDialog(QDialog):
         for r in Role:
             self.role_combo.addItem(r.label_fr, r)
         self.role_combo.setCurrentIndex(list(Role).index(role or Role.CAISSIER))
-        self.password_edit = QLineEdit()
-        self.password_edit.setObjectName("accountPassword")
-        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.confirm_edit = QLineEdit()
-        self.confirm_edit.setObjectName("accountPasswordAgain")
-        self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit = password_edit("accountPassword")
+        self.confirm_edit = password_edit("accountPasswordAgain")
         if mode == "add":
             form.addRow("&Identifiant :", self.login_edit)
             form.addRow("&Nom complet :", self.name_edit)
@@ -257,7 +241,7 @@ class AccountDialog(QDialog):
         if mode in ("add", "password"):
             form.addRow("Mot de &passe :", self.password_edit)
             form.addRow("&Confirmation :", self.confirm_edit)
-        self.error = _error_label()
+        self.error = error_label("operatorError", hidden=True)
         buttons = QDialogButtonBox()
         self.ok_button = buttons.addButton("&Enregistrer", QDialogButtonBox.ButtonRole.AcceptRole)
         self.ok_button.setDefault(True)
@@ -331,7 +315,7 @@ class OperatorsDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._selection)
-        self.error = _error_label()
+        self.error = error_label("operatorError", hidden=True)
         self.add_button = QPushButton("&Ajouter…")
         self.toggle_button = QPushButton("&Désactiver")
         self.role_button = QPushButton("Changer le &rôle…")

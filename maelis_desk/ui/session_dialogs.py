@@ -58,21 +58,13 @@ from ..services.payments import MODE_LABELS, Mode
 from . import worker
 from .pdf_dialog import PdfDialog, PdfSource
 from .shortcuts import keys_fr
-from .theme import ERROR_STYLE, Colours
+from .theme import ERROR_STYLE, Colours, error_label
 
 OPEN_KEYS = ["Ctrl+Shift+O"]
 MOVE_KEYS = ["Ctrl+Shift+M"]
 CLOSE_KEYS = ["Ctrl+Shift+Z"]
 DIFF_STYLE = ERROR_STYLE
 SESSION_REFRESH_MS = 60_000  # the status bar follows midnight (a session of yesterday) and other processes
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
-    return label
 
 
 def _amount_text(value: Decimal) -> str:
@@ -247,7 +239,7 @@ class OpenSessionDialog(QDialog):
         self.total.textEdited.connect(self._update)
         form.addRow("Ou le &total seul (€) :", self.total)
         layout.addLayout(form)
-        self.error = _error_label("openSessionError")
+        self.error = error_label("openSessionError")
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.cancel_button = QPushButton("Annuler")
@@ -342,7 +334,7 @@ class MoveDialog(QDialog):
         self.comment.setMaxLength(500)
         form.addRow("&Commentaire :", self.comment)
         layout.addLayout(form)
-        self.error = _error_label("moveError")
+        self.error = error_label("moveError")
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.cancel_button = QPushButton("Annuler")
@@ -560,7 +552,7 @@ class CloseDialog(QDialog):
         self.others.setObjectName("closeOthers")
         self.others.setWordWrap(True)
         layout.addWidget(self.others)
-        self.error = _error_label("closeError")
+        self.error = error_label("closeError")
         layout.addWidget(self.error)
         layout.addStretch(1)
         self.cancel_button = QPushButton("Annuler")
@@ -675,7 +667,7 @@ class CloseDialog(QDialog):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         frame_layout.addWidget(self.summary)
         layout.addWidget(frame)
-        self.confirm_error = _error_label("closeConfirmError")
+        self.confirm_error = error_label("closeConfirmError")
         layout.addWidget(self.confirm_error)
         layout.addStretch(1)
         self.back_button = QPushButton("← &Modifier")

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +59,22 @@ def style_sheet() -> str:
 def apply_theme(app: QApplication) -> None:
     app.setWindowIcon(app_icon())
     app.setStyleSheet(style_sheet())
+
+
+def error_label(name: str, *, hidden: bool = False) -> QLabel:
+    """The label under a form that says, in red, what is wrong (wrapped, empty until then)."""
+    label = QLabel("")
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    if hidden:
+        label.hide()
+    return label
+
+
+def password_edit(name: str) -> QLineEdit:
+    """A password field: never echoed."""
+    edit = QLineEdit()
+    edit.setObjectName(name)
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    return edit
