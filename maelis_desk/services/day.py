@@ -93,6 +93,7 @@ class DayService:
     def __init__(self, store: DayStore, payments: Payments, *, desk: str, operator: Callable[[], str], clock,
                  cancelled: Callable[[list[str]], set[str]] | None = None,
                  cancellations: Callable[[int, datetime, datetime], list[dict]] | None = None,
+                 motives: Callable[[list[str]], dict[str, str]] | None = None,
                  require: Callable[[Action], object] | None = None):
         self.store = store
         self.payments = payments
@@ -103,6 +104,8 @@ class DayService:
         self._cancelled = cancelled or (lambda ids: set())
         # the cancellations made in [since, until) of a régie's payments: receipt, at, paid_at, mode, amount, reason
         self._cancellations = cancellations or (lambda regie, since, until: [])
+        # the motive, in French, of each of these payments that is cancelled (for the Z report)
+        self._motives = motives or (lambda ids: {})
         # the role check of the desk's operators (PermissionDenied); a DayService built without
         # operators (the store's tests) checks no role
         self._require = require or (lambda action: None)
@@ -284,6 +287,7 @@ class DayService:
 
     def _z_report(self, session: CashSession, z_number: int, now: datetime, payments: list[PaymentRecord],
                   cancelled: set[str], expected: Expected, counted: Counted, comments: dict[str, str]) -> dict:
+        motives = self._motives([p.id for p in payments if p.id in cancelled]) if cancelled else {}
         groups: dict[tuple[int, str], dict] = {}
         for p in payments:
             if p.id in cancelled:
@@ -306,7 +310,7 @@ class DayService:
             "payments": [
                 {"receipt": p.receipt, "regie": p.regie, "mode": p.mode, "amount": f"{p.amount:.2f}",
                  "at": p.created_at.isoformat(), "operator": p.operator, "payer": p.payer_name,
-                 "cancelled": p.id in cancelled}
+                 "cancelled": p.id in cancelled, "motive": motives.get(p.id)}
                 for p in payments
             ],
             "movements": [

@@ -88,12 +88,23 @@ class _Pdf(FPDF):
         self.ln()
         for i, row in enumerate(rows):
             self.set_font("Helvetica", "B" if bold_last and i == len(rows) - 1 else "", 9)
-            for (_title, _w, align), w, value in zip(columns, widths, row):
-                text = _t(value)
-                while text and self.get_string_width(text) > w - 2:
-                    text = text[:-1]
-                self.cell(w, 6, text, border=1, align=align)
-            self.ln()
+            self._row([(w, _t(value), align) for (_title, _w, align), w, value in zip(columns, widths, row)])
+
+    def _row(self, cells: list[tuple[float, str, str]]) -> None:
+        """One row whose long cells wrap (a comment, a motive, a drawer's name: never cut), as high
+        as its tallest cell, on the next page when it does not fit on this one."""
+        lines = max(len(self.multi_cell(w, 5, text, dry_run=True, output="LINES")) or 1 for w, text, _a in cells)
+        line = 6 if lines == 1 else 5
+        height = line * lines
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+        x, y = self.l_margin, self.get_y()
+        for w, text, align in cells:
+            self.rect(x, y, w, height)
+            self.set_xy(x, y)
+            self.multi_cell(w, line, text, align=align, new_x="RIGHT", new_y="TOP")
+            x += w
+        self.set_xy(self.l_margin, y + height)
 
 
 # --- the Z report ----------------------------------------------------------------------
@@ -141,10 +152,6 @@ def z_report_pdf(closing: Closing, *, city: str = "Ville") -> bytes:
         pdf.set_font("Helvetica", "", 9)
         pdf.cell(pdf.width, 5, _t(f"Pour information : {mode_label(mode)} {euros(Decimal(value))} (non compté en caisse)"),
                  new_x="LMARGIN", new_y="NEXT")
-    for name, text in r["comments"].items():
-        if len(text) > 40:
-            pdf.set_font("Helvetica", "I", 9)
-            pdf.multi_cell(pdf.width, 5, _t(f"{CLOSE_LABELS[name]} : {text}"), new_x="LMARGIN", new_y="NEXT")
 
     count = counted.get("cash_count")
     if count:
@@ -167,10 +174,11 @@ def z_report_pdf(closing: Closing, *, city: str = "Ville") -> bytes:
     cancelled = [p for p in r["payments"] if p["cancelled"]]
     pdf.section("Annulations")
     if cancelled:
-        pdf.table([("Quittance", 50, "L"), ("Heure", 30, "L"), ("Mode", 36, "L"), ("Montant", 28, "R"),
-                   ("Payeur", 0, "L")],
-                  [[p["receipt"], _dt(p["at"]), mode_label(p["mode"]), euros(Decimal(p["amount"])), p["payer"]]
-                   for p in cancelled])
+        # a report closed before motives were kept has none: its cell stays empty (a Z report never changes)
+        pdf.table([("Quittance", 46, "L"), ("Heure", 28, "L"), ("Mode", 30, "L"), ("Montant", 24, "R"),
+                   ("Payeur", 32, "L"), ("Motif", 0, "L")],
+                  [[p["receipt"], _dt(p["at"]), mode_label(p["mode"]), euros(Decimal(p["amount"])), p["payer"],
+                    p.get("motive") or ""] for p in cancelled])
     else:
         pdf.set_font("Helvetica", "", 10)
         pdf.cell(pdf.width, 6, _t("Aucune annulation."), new_x="LMARGIN", new_y="NEXT")

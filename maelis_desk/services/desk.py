@@ -79,6 +79,18 @@ def _cancelled_of(payment_ids: list[str]) -> set[str]:
     return set(cancellations.by_payment(payment_ids))
 
 
+def _motives_of(payment_ids: list[str]) -> dict[str, str]:
+    """Each cancelled payment's motive in French, its comment after it: what the Z report prints."""
+    from ..store import cancellations
+    from .cancellations import Reason
+
+    said = {}
+    for payment, row in cancellations.by_payment(payment_ids).items():
+        motive = Reason(row.reason).label_fr if row.reason in Reason._value2member_map_ else row.reason
+        said[payment] = motive + (f" ({row.comment})" if row.comment else "")
+    return said
+
+
 def _cancellations_made(regie: int, since, until) -> list[dict]:
     """A régie's cancellations made in [since, until), their motive in French."""
     from ..store import cancellations
@@ -108,7 +120,7 @@ class Desk:
         self.day = DayService(DayStore(), self.payments_store, desk=settings.code,
                               operator=lambda: self.operators.current.full_name, clock=clock,
                               require=self.operators.require, cancelled=_cancelled_of,
-                              cancellations=_cancellations_made)
+                              cancellations=_cancellations_made, motives=_motives_of)
         self.credentials = CredentialsGuard(self.cache, client)
         self.payments = PaymentService(
             self.cache, self.payments_store, operators=self.operators, desk=settings.desk, clock=clock,

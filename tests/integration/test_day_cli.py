@@ -186,3 +186,32 @@ def journaled(simulator, database, kind: str) -> int:
     assert verified.returncode == 0, verified.stdout + verified.stderr
     entries = json.loads(cli(simulator, database, "journal", "--json").stdout)
     return sum(1 for e in entries if e["kind"] == kind)
+
+
+def test_the_z_report_says_why_each_payment_was_cancelled(make_desk, simulator, qapp):
+    """The real desk (not a fake) gives the close each cancelled payment's motive; the Z report prints it."""
+    from maelis_desk.domain_day import Counted
+    from maelis_desk.services.day_documents import z_report_pdf
+    from maelis_desk.services.payments import Mode, PaymentRequest
+
+    desk = make_desk()  # its till open with no float
+    view = desk.reader.open_family(DEMO_FAMILY)
+    regie = next(r for r in view.regies if r.to_pay)
+    invoice = regie.to_pay[0]
+    paid = desk.payments.record(PaymentRequest(DEMO_FAMILY, regie.regie.code, [invoice.number], Decimal("1.00"),
+                                               Mode.CARTE, {"card_reference": "T-9"}))
+    desk.cancellations.cancel(paid.receipt, "erreur", "carte passée deux fois")
+    closing = desk.day.close(Counted(Decimal("0"), 0, Decimal("0"), Decimal("0")), {})
+    cancelled = [p for p in closing.report["payments"] if p["cancelled"]]
+    assert [(p["receipt"], p["motive"]) for p in cancelled] == [(paid.receipt, "Saisie erronée (carte passée deux fois)")]
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtPdf import QPdfDocument
+
+    data = QByteArray(z_report_pdf(closing))
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    document = QPdfDocument()
+    document.load(buffer)
+    text = " ".join(" ".join(document.getAllText(i).text() for i in range(document.pageCount())).split())
+    document.close()
+    assert "Motif" in text and "Saisie erronée (carte passée deux fois)" in text, text

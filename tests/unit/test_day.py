@@ -238,9 +238,16 @@ def test_a_closed_session_never_changes(world):
 def test_z_report_pdf_says_what_the_close_said(world):
     take_a_day(world)
     count = CashCount({2000: 2, 1000: 1, 500: 1, 100: 3})
-    closing = world.day.close(Counted.from_count(count, 2, Decimal("32.50"), Decimal("80")),
-                              {"cash": "pièce de 2 € rendue en trop"})
-    text = pdf_text(docs.z_report_pdf(closing, city="Ville de Toulouse"))
+    long = ("pièce de 2 € rendue en trop à une famille pressée, signalé au régisseur le soir même, "
+            "à retenir sur le prochain versement au comptable public")
+    world.day.move(Decimal("1"), MoveReason.APPORT, "")
+    world.day.move(Decimal("-1"), MoveReason.RETRAIT, "monnaie prêtée à la régie voisine pour la fête de "
+                   "l'école, rendue demain matin par son régisseur")  # the two leave the cash expected as it was
+    closing = world.day.close(Counted.from_count(count, 2, Decimal("32.50"), Decimal("80")), {"cash": long})
+    text = " ".join(pdf_text(docs.z_report_pdf(closing, city="Ville de Toulouse")).split())
+    # long texts wrap in their cells, never cut to the cell's width (a comment, a movement's reason)
+    assert text.count("au comptable public") == 1, text
+    assert "rendue demain matin par son régisseur" in text, text
     for expected in ("Rapport Z n° 1", "guichet-1", "Agnès", "102 CANTINE / CLAE", "Espèces", "Chèque",
                      "Carte bancaire", "CESU", "60,00 €", "58,00 €", "-2,00 €", "pièce de 2 € rendue en trop",
                      "Retrait pour versement au comptable", "-20,00 €", "16/11/2026", "Fond de caisse", "50,00 €",
