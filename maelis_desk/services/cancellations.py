@@ -39,6 +39,16 @@ REASON_LABELS = {
     Reason.AUTRE: "Autre",
 }
 
+def reason_label(value: str) -> str:
+    """A stored motive's French label; a value this version does not know, as it was stored."""
+    return Reason(value).label_fr if value in Reason._value2member_map_ else value
+
+
+def motive_text(reason: str, comment: str | None) -> str:
+    """A cancellation's motive as every view says it: « Saisie erronée (carte passée deux fois) »."""
+    return reason_label(reason) + (f" ({comment})" if comment else "")
+
+
 STATUS_LABELS = {
     "waiting": "Annulation en attente de la fin de l'envoi à Maelis",
     "cancelled": "Annulé (jamais appliqué dans Maelis)",
@@ -57,6 +67,10 @@ class Cancelled:
     @property
     def reason(self) -> Reason:
         return Reason(self.cancellation.reason)
+
+    @property
+    def motive(self) -> str:
+        return motive_text(self.cancellation.reason, self.cancellation.comment)
 
     @property
     def status_label(self) -> str:

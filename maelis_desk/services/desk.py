@@ -82,25 +82,18 @@ def _cancelled_of(payment_ids: list[str]) -> set[str]:
 def _motives_of(payment_ids: list[str]) -> dict[str, str]:
     """Each cancelled payment's motive in French, its comment after it: what the Z report prints."""
     from ..store import cancellations
-    from .cancellations import Reason
+    from .cancellations import motive_text
 
-    said = {}
-    for payment, row in cancellations.by_payment(payment_ids).items():
-        motive = Reason(row.reason).label_fr if row.reason in Reason._value2member_map_ else row.reason
-        said[payment] = motive + (f" ({row.comment})" if row.comment else "")
-    return said
+    return {payment: motive_text(row.reason, row.comment)
+            for payment, row in cancellations.by_payment(payment_ids).items()}
 
 
 def _cancellations_made(regie: int, since, until) -> list[dict]:
     """A régie's cancellations made in [since, until), their motive in French."""
     from ..store import cancellations
-    from .cancellations import Reason
+    from .cancellations import reason_label
 
-    rows = cancellations.made_between(regie, since, until)
-    for row in rows:
-        reason = row["reason"]
-        row["reason"] = Reason(reason).label_fr if reason in Reason._value2member_map_ else reason
-    return rows
+    return [{**row, "reason": reason_label(row["reason"])} for row in cancellations.made_between(regie, since, until)]
 
 
 class Desk:

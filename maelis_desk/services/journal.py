@@ -42,10 +42,9 @@ def describe(record: JournalRecord) -> str:
     if record.kind == "payment.state" and "to" in data:
         return f"Paiement : {_state(data.get('from'))} → {_state(data.get('to'))}"
     if record.kind == "payment.cancelled" and data.get("reason"):
-        from .cancellations import Reason
+        from .cancellations import reason_label
 
-        reason = data["reason"]
-        return f"{label} ({Reason(reason).label_fr if reason in Reason._value2member_map_ else reason})"
+        return f"{label} ({reason_label(data['reason'])})"
     if record.kind.startswith("operator.") and data.get("login"):
         return f"{label} : {data['login']}"
     if record.kind == "session.closed" and data.get("z") is not None:

@@ -317,11 +317,9 @@ class PaymentService:
         if attempt["action"] == "record":
             return f"{euros(record.amount)} en {mode_label(record.mode).lower()}, pris par {record.operator}"
         if attempt["action"] == "cancel" and attempt["outcome"] == "cancelled" and cancelled is not None:
-            from .cancellations import Reason
+            from .cancellations import motive_text
 
-            reason = (Reason(cancelled.reason).label_fr if cancelled.reason in Reason._value2member_map_
-                      else cancelled.reason)
-            return f"par {cancelled.operator_name} : {reason}" + (f" ({cancelled.comment})" if cancelled.comment else "")
+            return f"par {cancelled.operator_name} : {motive_text(cancelled.reason, cancelled.comment)}"
         return attempt["detail"]
 
     def to_check(self) -> list[PaymentRecord]:

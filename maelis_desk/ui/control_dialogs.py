@@ -323,13 +323,13 @@ class RegularizeModel(RowsTableModel):
         p, c = item.payment, item.cancellation
         if role == Qt.ItemDataRole.DisplayRole:
             return [p.receipt, str(p.family), p.regie_label, euros(p.amount), fr_datetime(p.created_at),
-                    fr_datetime(c.at), c.operator_name, item.reason.label_fr + (f" ({c.comment})" if c.comment else ""),
+                    fr_datetime(c.at), c.operator_name, item.motive,
                     item.status_label][index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return RIGHT if index.column() in self.NUMERIC else LEFT
         if role == Qt.ItemDataRole.ToolTipRole:
             if index.column() == self.MOTIVE:  # elided when long: whole here
-                return item.reason.label_fr + (f" ({c.comment})" if c.comment else "")
+                return item.motive
             return item.what_to_do
         return None
 
