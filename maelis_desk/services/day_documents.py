@@ -25,15 +25,10 @@ from ..domain_day import (
 )
 from ..formatting import euros, euros_in_words, fr_date, fr_datetime, local
 from .modes import mode_label
+from .pdf_layout import pdf_text as _t, wrapped_row
 
 _MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
            "novembre", "décembre"]
-
-
-def _t(value) -> str:
-    """The core fonts speak windows-1252: keep what it can say."""
-    text = str(value).replace("\u2212", "-").replace("→", "->").replace("\u202f", "\u00a0")
-    return text.encode("cp1252", "replace").decode("cp1252")
 
 
 def _dt(iso: str) -> str:
@@ -88,23 +83,7 @@ class _Pdf(FPDF):
         self.ln()
         for i, row in enumerate(rows):
             self.set_font("Helvetica", "B" if bold_last and i == len(rows) - 1 else "", 9)
-            self._row([(w, _t(value), align) for (_title, _w, align), w, value in zip(columns, widths, row)])
-
-    def _row(self, cells: list[tuple[float, str, str]]) -> None:
-        """One row whose long cells wrap (a comment, a motive, a drawer's name: never cut), as high
-        as its tallest cell, on the next page when it does not fit on this one."""
-        lines = max(len(self.multi_cell(w, 5, text, dry_run=True, output="LINES")) or 1 for w, text, _a in cells)
-        line = 6 if lines == 1 else 5
-        height = line * lines
-        if self.get_y() + height > self.page_break_trigger:
-            self.add_page()
-        x, y = self.l_margin, self.get_y()
-        for w, text, align in cells:
-            self.rect(x, y, w, height)
-            self.set_xy(x, y)
-            self.multi_cell(w, line, text, align=align, new_x="RIGHT", new_y="TOP")
-            x += w
-        self.set_xy(self.l_margin, y + height)
+            wrapped_row(self, [(w, value, align) for (_title, _w, align), w, value in zip(columns, widths, row)], 6)
 
 
 # --- the Z report ----------------------------------------------------------------------

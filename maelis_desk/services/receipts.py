@@ -15,14 +15,10 @@ from ..domain import ZERO
 from ..formatting import euros, euros_in_words, fr_datetime
 from ..store.payments import PaymentRecord
 from .modes import mode_label, printed_details
+from .pdf_layout import pdf_text, wrapped_row
 
 if TYPE_CHECKING:  # fpdf (~0.17 s to import) waits for the first receipt, not the desk's start
     from fpdf import FPDF
-
-def _text(value: str) -> str:
-    """The core fonts speak windows-1252: keep what it can say."""
-    return value.encode("cp1252", "replace").decode("cp1252")
-
 
 PAPERS = ("a4", "ticket80")
 TICKET_WIDTH = 80  # mm: a counter printer's roll
@@ -72,22 +68,7 @@ def _rows(payment: PaymentRecord) -> list[tuple[str, str]]:
 def _line(pdf: FPDF, width: float, height: float, text: str, align: str = "L") -> None:
     """A paragraph from the left margin, wrapped, the cursor left on the next line."""
     pdf.set_x(pdf.l_margin)
-    pdf.multi_cell(width, height, _text(text), align=align, new_x="LMARGIN", new_y="NEXT")
-
-
-def _table_row(pdf: FPDF, cells: list[tuple[float, str, str]], height: float, border: int = 1,
-               fill: bool = False) -> None:
-    """One table row whose cells wrap; the row is as high as its tallest cell."""
-    lines = [pdf.multi_cell(w, height, _text(text), dry_run=True, output="LINES") for w, text, _ in cells]
-    row_height = height * max(len(found) or 1 for found in lines)
-    x, y = pdf.l_margin, pdf.get_y()
-    for (w, text, align), found in zip(cells, lines, strict=True):
-        if border or fill:
-            pdf.rect(x, y, w, row_height, style="DF" if fill else "D")
-        pdf.set_xy(x, y)
-        pdf.multi_cell(w, height, _text(text), align=align, new_x="RIGHT", new_y="TOP")
-        x += w
-    pdf.set_xy(pdf.l_margin, y + row_height)
+    pdf.multi_cell(width, height, pdf_text(text), align=align, new_x="LMARGIN", new_y="NEXT")
 
 
 _CLOSING = ("Quittance délivrée par le régisseur de recettes pour le compte de la collectivité. "
@@ -102,7 +83,7 @@ def _cancelled(pdf: FPDF, width: float, cancelled: str | None, big: int, big_hei
     pdf.set_text_color(200, 0, 0)
     pdf.set_font("Helvetica", "B", big)
     pdf.set_x(pdf.l_margin)
-    pdf.cell(width, big_height, _text("ANNULÉ"), align="C", border=1, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width, big_height, pdf_text("ANNULÉ"), align="C", border=1, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", small)
     _line(pdf, width, small_height, cancelled, "C")
     pdf.set_text_color(0, 0, 0)
@@ -135,28 +116,28 @@ def _a4(payment: PaymentRecord, city: str, duplicate: bool, printed_at: datetime
         y = pdf.get_y()
         pdf.set_font("Helvetica", "B", 11)
         pdf.set_xy(pdf.l_margin, y)
-        pdf.multi_cell(55, 7, _text(label), new_x="RIGHT", new_y="TOP")
+        pdf.multi_cell(55, 7, pdf_text(label), new_x="RIGHT", new_y="TOP")
         pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(width - 55, 7, _text(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - 55, 7, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
 
     money = 33
     label_width = width - 35 - 2 * money
     pdf.set_font("Helvetica", "B", 10)
     pdf.set_fill_color(230, 230, 230)
-    _table_row(pdf, [(35, "Facture", "C"), (label_width, "Libellé", "C"), (money, "Montant facture", "C"),
+    wrapped_row(pdf, [(35, "Facture", "C"), (label_width, "Libellé", "C"), (money, "Montant facture", "C"),
                      (money, "Réglé", "C")], 7, fill=True)
     pdf.set_font("Helvetica", "", 10)
     for inv in payment.invoices:
-        _table_row(pdf, [(35, inv["id"], "L"), (label_width, inv["label"], "L"),
+        wrapped_row(pdf, [(35, inv["id"], "L"), (label_width, inv["label"], "L"),
                          (money, euros(Decimal(inv.get("amount", inv["share"]))), "R"),
                          (money, euros(Decimal(inv["share"])), "R")], 7)
     pdf.set_font("Helvetica", "B", 12)
-    _table_row(pdf, [(width - money, "Total encaissé", "R"), (money, euros(payment.amount), "R")], 9)
+    wrapped_row(pdf, [(width - money, "Total encaissé", "R"), (money, euros(payment.amount), "R")], 9)
     owed = _still_owed(payment)
     if owed:
         pdf.set_font("Helvetica", "", 10)
-        _table_row(pdf, [(width - money, "Reste à payer sur ces factures après ce paiement", "R"),
+        wrapped_row(pdf, [(width - money, "Reste à payer sur ces factures après ce paiement", "R"),
                          (money, euros(owed), "R")], 7)
     pdf.ln(3)
     pdf.set_font("Helvetica", "I", 10)
@@ -210,17 +191,17 @@ def _ticket(payment: PaymentRecord, city: str, duplicate: bool, printed_at: date
         _line(pdf, width, 4, inv["id"])
         pdf.set_font("Helvetica", "", 8)
         _line(pdf, width, 4, inv["label"])
-        _table_row(pdf, [(width / 2, f"Montant {euros(Decimal(inv.get('amount', inv['share'])))}", "L"),
+        wrapped_row(pdf, [(width / 2, f"Montant {euros(Decimal(inv.get('amount', inv['share'])))}", "L"),
                          (width / 2, f"Réglé {euros(Decimal(inv['share']))}", "R")], 4, border=0)
         pdf.ln(1)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
     pdf.ln(1)
     pdf.set_font("Helvetica", "B", 10)
-    _table_row(pdf, [(width / 2, "Total encaissé", "L"), (width / 2, euros(payment.amount), "R")], 6, border=0)
+    wrapped_row(pdf, [(width / 2, "Total encaissé", "L"), (width / 2, euros(payment.amount), "R")], 6, border=0)
     owed = _still_owed(payment)
     if owed:
         pdf.set_font("Helvetica", "", 8)
-        _table_row(pdf, [(width * 0.7, "Reste à payer après ce paiement", "L"), (width * 0.3, euros(owed), "R")],
+        wrapped_row(pdf, [(width * 0.7, "Reste à payer après ce paiement", "L"), (width * 0.3, euros(owed), "R")],
                    4, border=0)
     pdf.set_font("Helvetica", "I", 8)
     _line(pdf, width, 4, f"Reçu la somme de : {euros_in_words(payment.amount)}.")
