@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain import Action
+from ..domain import Action, PaymentState
 from ..formatting import euros, fr_datetime, html_text
 from ..services import Desk
 from ..services.modes import mode_label
@@ -224,14 +224,15 @@ class OutboxDialog(QDialog):
     def _show_history(self) -> None:
         record = self.current_record()
         person = record is not None and record.state.needs_person and self._may_resolve
-        self.applied_button.setEnabled(person and record.state.value != "rejected")
+        self.applied_button.setEnabled(person and record.state is not PaymentState.REJECTED)
         self.resend_button.setEnabled(person)
         if record is None:
             self.history.clear()
             return
         service, receipt = self.desk.payments, record.receipt
         self._history.run(self, lambda: service.history(receipt), self._history_loaded,
-                          lambda exc: self.history.setPlainText(str(exc)), pool=worker.disk_pool(), label="")
+                          lambda exc: self.history.setPlainText(worker.error_text(exc)), pool=worker.disk_pool(),
+                          label="")
 
     def _history_loaded(self, history) -> None:
         self.history.setHtml(history_html(history))
@@ -286,7 +287,7 @@ class OutboxDialog(QDialog):
         self.transmitted.emit(None)  # the other views follow the payment's new state
 
     def _not_resolved(self, exc: BaseException) -> None:
-        self.summary.setText(f"<b style='color:{TO_CHECK_COLOUR}'>{html_text(str(exc))}</b>")
+        self.summary.setText(f"<b style='color:{TO_CHECK_COLOUR}'>{html_text(worker.error_text(exc))}</b>")
 
     def current_record(self):
         index = self.table.currentIndex()
